@@ -1,0 +1,139 @@
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::{ApiJson, json_error};
+use crate::auth::require_role;
+use crate::config::Limits;
+use crate::db::Db;
+use crate::decisions::service::{self, BatchItemStatus, DEFAULT_PAGE};
+use crate::decisions::{DecisionError, Ingested};
+use crate::domain::decision::{DecisionDraft, ValidDecision};
+use crate::domain::{Actor, FieldError, Role};
+use crate::error::ApiError;
+
+/// Roles that may read decisions at all; engines and subjects are further limited to their own.
+const READERS: &[Role] = &[
+    Role::Engine,
+    Role::Agent,
+    Role::Reviewer,
+    Role::Supervisor,
+    Role::Dpo,
+    Role::Subject,
+];
+
+impl From<DecisionError> for ApiError {
+    fn from(e: DecisionError) -> Self {
+        match e {
+            DecisionError::EngineNotRegistered(id) => {
+                ApiError::forbidden(format!("the token names engine {id:?}, which is not registered"))
+            }
+            DecisionError::Conflict {
+                external_id,
+                existing_id,
+            } => ApiError::conflict(
+                "decision_conflict",
+                format!(
+                    "external_id {external_id:?} already names decision {existing_id} with different content"
+                ),
+            ),
+            DecisionError::NotFound => ApiError::not_found("no such decision"),
+            DecisionError::Corrupt(e) => ApiError::internal(e),
+            DecisionError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn post_decision(
+    db: web::Data<Db>,
+    actor: Actor,
+    body: ApiJson<DecisionDraft>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Engine])?;
+    let decision = ValidDecision::parse(body.0, Utc::now()).map_err(ApiError::validation)?;
+    Ok(match service::ingest(&db, actor, decision).await? {
+        Ingested::Created(d) => HttpResponse::Created()
+            .insert_header(("Location", format!("/v1/decisions/{}", d.id)))
+            .json(d),
+        Ingested::Existing(d) => HttpResponse::Ok().json(d),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    decisions: Vec<Value>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn post_decision_batch(
+    db: web::Data<Db>,
+    limits: web::Data<Limits>,
+    actor: Actor,
+    body: ApiJson<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Engine])?;
+    let items = body.0.decisions;
+    if items.is_empty() || items.len() > limits.batch_items {
+        return Err(ApiError::invalid_field(
+            "/decisions",
+            format!("must hold between 1 and {} decisions", limits.batch_items),
+        ));
+    }
+    let now = Utc::now();
+    let parsed: Vec<Result<ValidDecision, Vec<FieldError>>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let prefix = format!("/decisions/{i}");
+            let draft: DecisionDraft = serde_path_to_error::deserialize(item).map_err(|e| match json_error(e) {
+                ApiError::Validation(errors) => errors.into_iter().map(|e| e.under(&prefix)).collect(),
+                other => vec![FieldError::new(prefix.clone(), other.to_string())],
+            })?;
+            ValidDecision::parse(draft, now).map_err(|errors| errors.into_iter().map(|e| e.under(&prefix)).collect())
+        })
+        .collect();
+    drop(items);
+    let results = service::ingest_batch(&db, actor, parsed).await?;
+    let count = |s: BatchItemStatus| results.iter().filter(|r| r.status == s).count();
+    Ok(HttpResponse::Ok().json(json!({
+        "created": count(BatchItemStatus::Created),
+        "existing": count(BatchItemStatus::Existing),
+        "conflict": count(BatchItemStatus::Conflict),
+        "invalid": count(BatchItemStatus::Invalid),
+        "results": results,
+    })))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_decision(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, READERS)?;
+    let decision = service::get(&db, actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(decision))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_subject_decisions(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, READERS)?;
+    let PageQuery { after, limit } = query.into_inner();
+    let page = service::list_for_subject(&db, actor, subject_id.into_inner(), after, limit.unwrap_or(DEFAULT_PAGE))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+    })))
+}

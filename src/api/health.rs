@@ -1,0 +1,18 @@
+use actix_web::{HttpResponse, web};
+use diesel::connection::SimpleConnection;
+use serde_json::json;
+
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+
+/// The process is up. Deliberately touches nothing else.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// The database answers, so this instance can take traffic.
+pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    db.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+}

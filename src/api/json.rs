@@ -1,0 +1,188 @@
+//! `ApiJson<T>`: a JSON body extractor whose every failure is a precise problem response:
+//! 415 for a wrong content type, 413 past the size limit (checked before buffering),
+//! 400 for malformed JSON with line and column, 422 with a JSON pointer for wrong shapes.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::config::Limits;
+use crate::domain::FieldError;
+use crate::domain::validation::escape_pointer_token;
+use crate::error::ApiError;
+
+/// Overrides the JSON body limit for one route (e.g. batch ingestion).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .or_else(|| req.app_data::<actix_web::web::Data<Limits>>().map(|l| l.json_body_bytes))
+            .unwrap_or(64 * 1024);
+        let content_type_ok = match req.mime_type() {
+            Ok(Some(mime)) => {
+                mime.type_() == "application" && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+            }
+            _ => false,
+        };
+        let declared_length = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::client(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the request body must be JSON with Content-Type: application/json",
+                ));
+            }
+            let too_large = || {
+                ApiError::client(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the request body exceeds the limit of {limit} bytes"),
+                )
+            };
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("cannot read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Deserialises `bytes`, turning serde's error into a 400 or a 422 with a pointer.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(|e| classify(String::new(), e))?;
+    Ok(value)
+}
+
+pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let pointer = path_to_pointer(err.path());
+    classify(pointer, err.into_inner())
+}
+
+fn classify(pointer: String, inner: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let message = strip_position(&inner.to_string());
+    match inner.classify() {
+        Category::Data => data_error(pointer, &message),
+        Category::Syntax if message.starts_with("number out of range") && !pointer.is_empty() => {
+            ApiError::invalid_field(pointer, "must be a finite number")
+        }
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "malformed_json",
+            format!(
+                "the body is not valid JSON: {message} at line {} column {}",
+                inner.line(),
+                inner.column()
+            ),
+        ),
+    }
+}
+
+/// Missing and unknown fields are reported at the field itself, not at its parent object.
+fn data_error(pointer: String, message: &str) -> ApiError {
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(field) = quoted("missing field `") {
+        return ApiError::invalid_field(format!("{pointer}/{}", escape_pointer_token(&field)), "is required");
+    }
+    if let Some(field) = quoted("unknown field `") {
+        let at = if pointer.ends_with(&format!("/{}", escape_pointer_token(&field))) {
+            pointer
+        } else {
+            format!("{pointer}/{}", escape_pointer_token(&field))
+        };
+        return ApiError::invalid_field(at, "is not a known field");
+    }
+    ApiError::Validation(vec![FieldError::new(pointer, message)])
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{}", escape_pointer_token(key))),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// serde_json appends " at line L column C"; the pointer says where, so drop it for 422s.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::decision::DecisionDraft;
+
+    fn pointers(body: &str) -> Vec<String> {
+        match parse::<DecisionDraft>(body.as_bytes()) {
+            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| e.pointer).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_400_with_position() {
+        match parse::<serde_json::Value>(b"{\n  \"a\": }") {
+            Err(ApiError::Client { code, detail, .. }) => {
+                assert_eq!(code, "malformed_json");
+                assert!(detail.contains("line 2"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse::<serde_json::Value>(b"{} trailing"), Err(ApiError::Client { .. })));
+    }
+
+    #[test]
+    fn shape_errors_point_at_the_field() {
+        assert_eq!(pointers(r#"{"external_id": 5}"#), ["/external_id"]);
+        assert_eq!(pointers(r#"{"external_id": "x"}"#), ["/subject_id"]);
+        assert_eq!(pointers(r#"{"surprise": 1}"#), ["/surprise"]);
+        assert_eq!(
+            pointers(r#"{"external_id":"a","subject_id":"b","decision_type":"c","outcome":"d","score":1e999}"#),
+            ["/score"]
+        );
+    }
+}

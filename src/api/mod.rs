@@ -1,0 +1,60 @@
+//! The HTTP surface: the route table, thin handlers and the edge-level error conventions.
+
+mod decisions;
+mod engines;
+mod health;
+pub mod json;
+mod middleware;
+
+use actix_web::web;
+
+pub use middleware::{add_request_id_header, problem_for_bare_errors};
+
+use crate::config::Limits;
+use crate::error::ApiError;
+
+/// Registers every route. Each path is a `resource`, so a known path with the wrong method
+/// answers 405 and an unknown path falls through to the 404 default service.
+pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits) {
+    cfg.app_data(web::Data::new(limits))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|e, _| {
+            ApiError::not_found(format!("no such resource: {e}")).into()
+        }))
+        .service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+        .service(
+            web::scope("/v1")
+                .service(
+                    web::resource("/engines")
+                        .route(web::get().to(engines::list_engines))
+                        .route(web::post().to(engines::register_engine)),
+                )
+                .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))
+                .service(
+                    web::resource("/decisions/batch")
+                        .app_data(json::BodyLimit(limits.batch_body_bytes))
+                        .route(web::post().to(decisions::post_decision_batch)),
+                )
+                .service(web::resource("/decisions/{id}").route(web::get().to(decisions::get_decision)))
+                .service(
+                    web::resource("/subjects/{subject_id}/decisions")
+                        .route(web::get().to(decisions::list_subject_decisions)),
+                ),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+impl actix_web::Responder for ApiError {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _: &actix_web::HttpRequest) -> actix_web::HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}

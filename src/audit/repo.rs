@@ -1,0 +1,93 @@
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::entry::{AuditEntry, entry_hash};
+use crate::db::schema::audit_log;
+use crate::db::{DbConnection, DbError, INSERT_CHUNK};
+use crate::domain::Actor;
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_null = true)]
+struct NewAuditRow<'a> {
+    at: chrono::NaiveDateTime,
+    actor: &'a str,
+    actor_role: &'a str,
+    action: &'a str,
+    object_type: &'a str,
+    object_id: &'a str,
+    request_id: Option<&'a str>,
+    details: String,
+    entry_hash: String,
+}
+
+impl<'a> NewAuditRow<'a> {
+    fn new(entry: &AuditEntry<'a>) -> Self {
+        Self {
+            at: entry.at,
+            actor: entry.actor,
+            actor_role: entry.actor_role,
+            action: entry.action,
+            object_type: entry.object_type,
+            object_id: entry.object_id,
+            request_id: entry.request_id,
+            details: entry.details.to_string(),
+            entry_hash: entry_hash(entry),
+        }
+    }
+}
+
+/// What is being recorded: the action, the object and PII-free details.
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: &'a str,
+    pub details: Value,
+}
+
+fn now_micros() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// Appends one entry. Call inside the transaction that makes the change.
+pub fn record(conn: &mut DbConnection, actor: &Actor, event: Event<'_>) -> Result<(), DbError> {
+    record_many(conn, actor, std::slice::from_ref(&event))
+}
+
+/// Appends one entry per event in a single statement.
+pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>]) -> Result<(), DbError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let at = now_micros();
+    let role = actor.role.as_str();
+    let rows: Vec<NewAuditRow<'_>> = events
+        .iter()
+        .map(|e| {
+            NewAuditRow::new(&AuditEntry {
+                at,
+                actor: &actor.id,
+                actor_role: role,
+                action: e.action,
+                object_type: e.object_type,
+                object_id: e.object_id,
+                request_id: actor.request_id.as_deref(),
+                details: &e.details,
+            })
+        })
+        .collect();
+    match conn {
+        DbConnection::Pg(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(audit_log::table).values(chunk).execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(audit_log::table).values(row).execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The command line: `recourse [serve]`, `recourse migrate`, `recourse token`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::JwtKeys;
+use crate::config::{DatabaseArgs, JwtArgs, LogFormat, Settings};
+use crate::demo;
+use crate::domain::Role;
+use crate::startup::{Application, connect_and_migrate};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "recourse",
+    version,
+    about = "Contest automated decisions: appeals, human review and feedback to scoring engines",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, env = "RECOURSE_LOG_FORMAT", value_enum, default_value = "auto", global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Mint a development token; prints the token alone on stdout.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "RECOURSE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "RECOURSE_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seed demo engines and decisions, and print a token for every role.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// engine, agent, reviewer, supervisor, dpo, admin or subject.
+    #[arg(long)]
+    pub role: Role,
+    /// The principal: an engine id, a staff id or a subject id.
+    #[arg(long)]
+    pub sub: String,
+    /// Lifetime, e.g. 30m, 8h, 7d.
+    #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
+
+pub async fn run(cli: Cli) -> Result<(), BoxError> {
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(args)) => migrate(args).await,
+        Some(Command::Token(args)) => token(args),
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), BoxError> {
+    let mut settings = Settings::for_database(args.database.parse_url()?, args.jwt);
+    settings.bind = args.bind;
+    settings.pool_size = args.database.pool_size;
+    settings.pool_timeout = args.database.pool_timeout;
+    settings.workers = args.workers;
+    let app = Application::build(settings).await?;
+    if args.demo {
+        demo::seed(app.db()).await?;
+        demo::print_tokens(app.minter(), app.port());
+    } else {
+        eprintln!(
+            "\nRecourse is serving on http://{}:{}\nGet a token with:  cargo run --release -- token --role admin --sub you\n(or `recourse serve --demo` for sample data and a token per role)\n",
+            args.bind.ip(),
+            app.port()
+        );
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(args: MigrateArgs) -> Result<(), BoxError> {
+    let url = args.database.parse_url()?;
+    connect_and_migrate(&url, 1, args.database.pool_timeout).await?;
+    tracing::info!("database is up to date");
+    Ok(())
+}
+
+fn token(args: TokenArgs) -> Result<(), BoxError> {
+    let url = args.database.parse_url()?;
+    let keys = JwtKeys::load(&args.jwt, &url)?;
+    let minter = keys
+        .minter
+        .ok_or("this algorithm needs --jwt-private-key (RECOURSE_JWT_PRIVATE_KEY) to mint tokens")?;
+    println!("{}", minter.mint(args.role, &args.sub, args.ttl)?);
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! Settings for every command, from flags and `RECOURSE_*` environment variables.
+//! Secrets are wrapped so they never print, in logs or in `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+use crate::db::DatabaseUrl;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Pretty when stderr is a terminal, JSON otherwise.
+    Auto,
+    Pretty,
+    Json,
+}
+
+/// Which JWT algorithm is accepted. Pinned here; the token's own `alg` header is never trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+/// Options shared by every subcommand that touches the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// postgres://user:pass@host/db, sqlite://path or a plain SQLite file path.
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = "recourse.db", hide_env_values = true)]
+    pub url: String,
+    /// Maximum pooled connections per instance.
+    #[arg(long = "db-pool-size", env = "RECOURSE_DB_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: u32,
+    /// How long a request waits for a pooled connection before it gets 503.
+    #[arg(long = "db-pool-timeout", env = "RECOURSE_DB_POOL_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub pool_timeout: Duration,
+}
+
+/// Options for verifying (and, for `recourse token`, minting) bearer tokens.
+#[derive(Debug, Clone, Args)]
+pub struct JwtArgs {
+    #[arg(long = "jwt-algorithm", env = "RECOURSE_JWT_ALGORITHM", value_enum, default_value = "HS256")]
+    pub algorithm: JwtAlgorithm,
+    /// HS256 shared secret, at least 32 bytes. When unset on SQLite, a secret is generated on
+    /// first run and stored beside the database file with mode 0600.
+    #[arg(long = "jwt-secret", env = "RECOURSE_JWT_SECRET", hide_env_values = true)]
+    pub secret: Option<SecretString>,
+    /// File holding the HS256 secret.
+    #[arg(long = "jwt-secret-file", env = "RECOURSE_JWT_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// PEM public key for RS256 or EdDSA.
+    #[arg(long = "jwt-public-key", env = "RECOURSE_JWT_PUBLIC_KEY")]
+    pub public_key: Option<PathBuf>,
+    /// PEM private key, used only by `recourse token` to mint RS256 or EdDSA tokens.
+    #[arg(long = "jwt-private-key", env = "RECOURSE_JWT_PRIVATE_KEY")]
+    pub private_key: Option<PathBuf>,
+    #[arg(long = "jwt-issuer", env = "RECOURSE_JWT_ISSUER", default_value = "recourse")]
+    pub issuer: String,
+    #[arg(long = "jwt-audience", env = "RECOURSE_JWT_AUDIENCE", default_value = "recourse")]
+    pub audience: String,
+    /// Clock skew allowed on exp and nbf, in seconds (at most 60).
+    #[arg(long = "jwt-leeway", env = "RECOURSE_JWT_LEEWAY", default_value_t = 30)]
+    pub leeway_secs: u64,
+}
+
+/// Everything `recourse serve` needs. Tests build it directly; the CLI builds it from flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub pool_size: u32,
+    pub pool_timeout: Duration,
+    pub jwt: JwtArgs,
+    /// HTTP worker threads; defaults to the number of cores.
+    pub workers: Option<usize>,
+    pub limits: Limits,
+}
+
+/// Request size limits. Anything larger gets 413 before it is buffered.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub json_body_bytes: usize,
+    pub batch_body_bytes: usize,
+    pub batch_items: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 64 * 1024,
+            batch_body_bytes: 8 * 1024 * 1024,
+            batch_items: 1_000,
+        }
+    }
+}
+
+impl Settings {
+    /// Settings for an embedded SQLite database with defaults everywhere else.
+    pub fn for_database(database_url: DatabaseUrl, jwt: JwtArgs) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url,
+            pool_size: 16,
+            pool_timeout: Duration::from_secs(5),
+            jwt,
+            workers: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl DatabaseArgs {
+    pub fn parse_url(&self) -> Result<DatabaseUrl, String> {
+        DatabaseUrl::parse(&self.url)
+    }
+}

@@ -1,0 +1,154 @@
+//! Storage: one diesel connection type over PostgreSQL and SQLite, a pool, migrations,
+//! and the rule that blocking database work never runs on an async worker thread.
+
+mod pool;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use pool::{DatabaseUrl, DbPool};
+
+/// A connection to whichever backend the database URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database engine is behind a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Rows per multi-row INSERT on Postgres, well inside its 65,535 bind-parameter limit.
+pub const INSERT_CHUNK: usize = 1_000;
+
+/// Arbitrary constant naming the Postgres advisory lock that serialises migrations,
+/// so that several instances starting at once do not race.
+const MIGRATION_LOCK_KEY: i64 = 0x7265_636f_7572_7365; // "recourse"
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database is unavailable")]
+    Unavailable(#[source] r2d2::Error),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("blocking database task failed")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// The pool plus the knowledge of which backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    backend: Backend,
+}
+
+impl Db {
+    pub fn connect(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
+        let pool = pool::build(url, pool_size, timeout).map_err(DbError::Unavailable)?;
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking thread pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| E::from(DbError::Unavailable(e)))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Join(e)))?
+    }
+
+    /// Synchronous access for the CLI and start-up, where no async runtime is serving requests.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<pool::Manager>, DbError> {
+        self.pool.get().map_err(DbError::Unavailable)
+    }
+
+    /// Applies pending migrations for this backend. Returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, DbError> {
+        let mut conn = self.get()?;
+        run_migrations(&mut conn)
+    }
+}
+
+fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    let describe = |r: Result<Vec<diesel::migration::MigrationVersion<'_>>, _>| {
+        r.map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string()))
+    };
+    match conn {
+        DbConnection::Pg(_) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+            let applied = describe(conn.run_pending_migrations(PG_MIGRATIONS));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(conn)?;
+            applied
+        }
+        DbConnection::Sqlite(_) => describe(conn.run_pending_migrations(SQLITE_MIGRATIONS)),
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE`,
+/// so it takes the write lock up front (waiting under `busy_timeout`) instead of failing with
+/// `SQLITE_BUSY` when a read would later have to be upgraded to a write.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let begun = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn),
+    };
+    begun.map_err(|e| E::from(DbError::Query(e)))?;
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(|e| E::from(DbError::Query(e)))?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! A small r2d2 manager that picks the backend from the URL scheme itself, instead of letting
+//! `MultiConnection::establish` try each backend in turn and hide the real connection error.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Backend, DbConnection};
+
+pub type DbPool = r2d2::Pool<Manager>;
+
+/// A parsed database URL. The Postgres form may carry a password, so it is kept secret and
+/// only its redacted form is ever displayed.
+#[derive(Clone)]
+pub enum DatabaseUrl {
+    Postgres(SecretString),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite://path`, `sqlite:path` or a bare file path.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(SecretString::from(raw.to_owned())));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() || path == ":memory:" || path.contains("mode=memory") {
+            return Err(format!(
+                "database URL {raw:?} is not usable: give a postgres:// URL or an SQLite file path (in-memory databases are not shared across the pool)"
+            ));
+        }
+        if raw.contains("://") && !raw.starts_with("sqlite://") {
+            return Err(format!(
+                "database URL scheme not supported: use postgres://, postgresql:// or sqlite:// (got {})",
+                raw.split("://").next().unwrap_or_default()
+            ));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(p) => Some(p),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// Shows the scheme, host and database, never the credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            Self::Postgres(url) => {
+                let url = url.expose_secret();
+                let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+                let host_and_db = after_scheme.rsplit_once('@').map(|(_, r)| r).unwrap_or(after_scheme);
+                let host_and_db = host_and_db.split('?').next().unwrap_or_default();
+                write!(f, "postgres://***@{host_and_db}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url.expose_secret())
+                .map(DbConnection::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
+                        "SQLite path is not valid UTF-8".into(),
+                    ))
+                })?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
+                // busy_timeout must come before journal_mode=WAL, or parallel pool fills
+                // report "database is locked" while the first connection switches the mode.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA secure_delete = ON;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+pub(super) fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, r2d2::Error> {
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .build(Manager { url: url.clone() })
+}

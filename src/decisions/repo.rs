@@ -1,0 +1,61 @@
+use diesel::prelude::*;
+
+use super::model::DecisionRow;
+use crate::db::schema::decisions;
+use crate::db::{DbConnection, DbError, INSERT_CHUNK};
+
+/// Multi-row INSERTs on Postgres; on SQLite (where diesel has no dynamic batch insert) one
+/// prepared INSERT per row, which inside one transaction costs about the same.
+pub fn insert_many(conn: &mut DbConnection, rows: &[DecisionRow]) -> Result<(), DbError> {
+    match conn {
+        DbConnection::Pg(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(decisions::table).values(chunk).execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(decisions::table).values(row).execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<DecisionRow>, DbError> {
+    Ok(decisions::table.find(id).first(conn).optional()?)
+}
+
+pub fn find_by_external_ids(
+    conn: &mut DbConnection,
+    engine_id: &str,
+    external_ids: &[&str],
+) -> Result<Vec<DecisionRow>, DbError> {
+    Ok(decisions::table
+        .filter(decisions::engine_id.eq(engine_id))
+        .filter(decisions::external_id.eq_any(external_ids))
+        .load(conn)?)
+}
+
+/// One page of a subject's decisions in id order (ids are time-ordered UUIDv7), optionally
+/// only those of one engine.
+pub fn page_for_subject(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    engine_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DecisionRow>, DbError> {
+    let mut query = decisions::table
+        .filter(decisions::subject_id.eq(subject_id))
+        .order(decisions::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(engine_id) = engine_id {
+        query = query.filter(decisions::engine_id.eq(engine_id));
+    }
+    if let Some(after) = after {
+        query = query.filter(decisions::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}

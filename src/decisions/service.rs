@@ -1,0 +1,247 @@
+use std::collections::HashMap;
+
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::json;
+
+use super::model::{CorruptRow, Decision, DecisionRow};
+use super::repo;
+use crate::audit::{self, repo::Event};
+use crate::db::{Db, DbConnection, DbError, write_tx};
+use crate::domain::decision::ValidDecision;
+use crate::domain::{Actor, FieldError, Role};
+use crate::engines;
+
+/// Page sizes for listing decisions.
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 500;
+/// A concurrent insert of the same key can win the race between our read and our insert on
+/// Postgres; the retry then sees the winner's row.
+const INGEST_ATTEMPTS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("engine {0:?} is not registered")]
+    EngineNotRegistered(String),
+    #[error("external id {external_id:?} already names a different decision")]
+    Conflict { external_id: String, existing_id: String },
+    #[error("decision not found")]
+    NotFound,
+    #[error(transparent)]
+    Corrupt(#[from] CorruptRow),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// What a single ingestion did.
+#[derive(Debug)]
+pub enum Ingested {
+    Created(Decision),
+    /// An identical decision was already stored under this external id.
+    Existing(Decision),
+}
+
+/// One item of a batch, reported by its index in the request.
+#[derive(Debug, Serialize)]
+pub struct BatchItemResult {
+    pub index: usize,
+    pub status: BatchItemStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchItemStatus {
+    Created,
+    Existing,
+    Conflict,
+    Invalid,
+}
+
+enum Outcome {
+    Created(DecisionRow),
+    Existing(DecisionRow),
+    Conflict { existing_id: String },
+}
+
+/// Stores one decision from the engine named by the actor.
+#[tracing::instrument(skip_all, fields(engine_id = %actor.id))]
+pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<Ingested, DecisionError> {
+    db.run(move |conn| {
+        let external_id = decision.external_id.clone();
+        let outcome = ingest_all(conn, &actor, &[decision])?.pop();
+        match outcome {
+            Some(Outcome::Created(row)) => Ok(Ingested::Created(row.try_into()?)),
+            Some(Outcome::Existing(row)) => Ok(Ingested::Existing(row.try_into()?)),
+            Some(Outcome::Conflict { existing_id }) => Err(DecisionError::Conflict {
+                external_id,
+                existing_id,
+            }),
+            None => Err(DecisionError::NotFound),
+        }
+    })
+    .await
+}
+
+/// Stores the valid items of a batch in one transaction; invalid items are reported by index
+/// and do not block the others.
+#[tracing::instrument(skip_all, fields(engine_id = %actor.id, items = items.len()))]
+pub async fn ingest_batch(
+    db: &Db,
+    actor: Actor,
+    items: Vec<Result<ValidDecision, Vec<FieldError>>>,
+) -> Result<Vec<BatchItemResult>, DecisionError> {
+    db.run(move |conn| {
+        let mut results = Vec::with_capacity(items.len());
+        let mut valid = Vec::new();
+        let mut valid_index = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            match item {
+                Ok(decision) => {
+                    valid_index.push(index);
+                    valid.push(decision);
+                }
+                Err(errors) => results.push(BatchItemResult {
+                    index,
+                    status: BatchItemStatus::Invalid,
+                    id: None,
+                    errors,
+                }),
+            }
+        }
+        let outcomes = ingest_all(conn, &actor, &valid)?;
+        for (index, outcome) in valid_index.into_iter().zip(outcomes) {
+            let (status, id) = match outcome {
+                Outcome::Created(row) => (BatchItemStatus::Created, row.id),
+                Outcome::Existing(row) => (BatchItemStatus::Existing, row.id),
+                Outcome::Conflict { existing_id } => (BatchItemStatus::Conflict, existing_id),
+            };
+            results.push(BatchItemResult {
+                index,
+                status,
+                id: Some(id),
+                errors: Vec::new(),
+            });
+        }
+        results.sort_by_key(|r| r.index);
+        Ok(results)
+    })
+    .await
+}
+
+fn ingest_all(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -> Result<Vec<Outcome>, DecisionError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match write_tx(conn, |conn| ingest_in_tx(conn, actor, items)) {
+            Err(DecisionError::Db(e)) if e.is_unique_violation() && attempt < INGEST_ATTEMPTS => {
+                tracing::debug!(attempt, "concurrent ingestion of the same external id; retrying");
+            }
+            other => return other,
+        }
+    }
+}
+
+fn ingest_in_tx(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -> Result<Vec<Outcome>, DecisionError> {
+    if !engines::repo::exists(conn, &actor.id)? {
+        return Err(DecisionError::EngineNotRegistered(actor.id.clone()));
+    }
+    let external_ids: Vec<&str> = items.iter().map(|d| d.external_id.as_str()).collect();
+    let mut known: HashMap<String, DecisionRow> = repo::find_by_external_ids(conn, &actor.id, &external_ids)?
+        .into_iter()
+        .map(|row| (row.external_id.clone(), row))
+        .collect();
+    let received_at = Utc::now().naive_utc();
+    let mut fresh = Vec::new();
+    let outcomes: Vec<Outcome> = items
+        .iter()
+        .map(|decision| match known.get(&decision.external_id) {
+            Some(row) if row.payload_hash == decision.fingerprint() => Outcome::Existing(row.clone()),
+            Some(row) => Outcome::Conflict {
+                existing_id: row.id.clone(),
+            },
+            None => {
+                let row = DecisionRow::new(&actor.id, decision, received_at);
+                known.insert(row.external_id.clone(), row.clone());
+                fresh.push(row.clone());
+                Outcome::Created(row)
+            }
+        })
+        .collect();
+    repo::insert_many(conn, &fresh)?;
+    let events: Vec<Event<'_>> = fresh
+        .iter()
+        .map(|row| Event {
+            action: "decision.created",
+            object_type: "decision",
+            object_id: &row.id,
+            details: json!({
+                "engine_id": row.engine_id,
+                "decision_type": row.decision_type,
+                "model": {"name": row.model_name, "version": row.model_version},
+                "significant_effect": row.significant_effect,
+            }),
+        })
+        .collect();
+    audit::repo::record_many(conn, actor, &events)?;
+    Ok(outcomes)
+}
+
+/// Whether `actor` may see this decision at all. Callers answer 404 when not, so that the
+/// existence of other people's decisions is not revealed.
+fn can_read(actor: &Actor, row: &DecisionRow) -> bool {
+    match actor.role {
+        Role::Engine => row.engine_id == actor.id,
+        Role::Subject => row.subject_id == actor.id,
+        Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
+        Role::Admin => false,
+    }
+}
+
+#[tracing::instrument(skip_all, fields(decision_id = %id))]
+pub async fn get(db: &Db, actor: Actor, id: String) -> Result<Decision, DecisionError> {
+    db.run(move |conn| {
+        let row = repo::find(conn, &id)?
+            .filter(|row| can_read(&actor, row))
+            .ok_or(DecisionError::NotFound)?;
+        Ok(row.try_into()?)
+    })
+    .await
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A subject's decisions, a page at a time. A subject asking for anyone else's gets 404;
+/// an engine sees only its own decisions.
+#[tracing::instrument(skip_all)]
+pub async fn list_for_subject(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<Decision>, DecisionError> {
+    if actor.is(Role::Subject) && actor.id != subject_id {
+        return Err(DecisionError::NotFound);
+    }
+    let limit = limit.clamp(1, MAX_PAGE);
+    db.run(move |conn| {
+        let engine = actor.is(Role::Engine).then_some(actor.id.as_str());
+        let rows = repo::page_for_subject(conn, &subject_id, engine, after.as_deref(), limit + 1)?;
+        let has_more = rows.len() as i64 > limit;
+        let items = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(Decision::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if has_more { items.last().map(|d| d.id.clone()) } else { None };
+        Ok(Page { items, next_cursor })
+    })
+    .await
+}

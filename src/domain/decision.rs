@@ -1,0 +1,321 @@
+//! An automated decision as a scoring engine reports it, and the rules its explanation must meet
+//! (GDPR Art. 15(1)(h) meaningful information about the logic; Reg B: at most 4 specific reasons).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::validation::{Checker, FieldError, escape_pointer_token};
+
+pub const MAX_REASON_CODES: usize = 4;
+pub const MAX_INPUTS: usize = 256;
+pub const MAX_CONTRIBUTIONS: usize = 256;
+pub const MAX_INPUT_TEXT: usize = 1024;
+/// How far in the future `decided_at` may be, to allow for clock skew between systems.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
+/// A decision as posted by an engine, before validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionDraft {
+    pub external_id: String,
+    pub subject_id: String,
+    pub decision_type: String,
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    pub model: ModelRef,
+    pub significant_effect: bool,
+    pub decided_at: DateTime<Utc>,
+    pub explanation: Explanation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelRef {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Explanation {
+    /// Feature values the model used. These are personal data.
+    pub inputs: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub contributions: Vec<Contribution>,
+    #[serde(default)]
+    pub reason_codes: Vec<ReasonCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<Counterfactual>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contribution {
+    pub feature: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonCode {
+    pub code: String,
+    pub text: String,
+}
+
+/// What change to the inputs would have altered the outcome (CJEU C-203/22).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counterfactual {
+    #[serde(default)]
+    pub changes: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// A decision whose every field has been checked. Only [`ValidDecision::parse`] makes one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidDecision(DecisionDraft);
+
+impl std::ops::Deref for ValidDecision {
+    type Target = DecisionDraft;
+
+    fn deref(&self) -> &DecisionDraft {
+        &self.0
+    }
+}
+
+impl ValidDecision {
+    /// Checks a draft against every rule, reporting all violations with JSON pointers.
+    /// `decided_at` is truncated to microseconds, the precision both backends store.
+    pub fn parse(mut draft: DecisionDraft, now: DateTime<Utc>) -> Result<Self, Vec<FieldError>> {
+        let mut c = Checker::default();
+        c.identifier("/external_id", &draft.external_id, 128);
+        c.identifier("/subject_id", &draft.subject_id, 128);
+        c.identifier("/decision_type", &draft.decision_type, 64);
+        c.text("/outcome", &draft.outcome, 64);
+        if let Some(score) = draft.score {
+            c.finite("/score", score);
+        }
+        if let Some(threshold) = draft.threshold {
+            c.finite("/threshold", threshold);
+        }
+        c.identifier("/model/name", &draft.model.name, 128);
+        c.text("/model/version", &draft.model.version, 64);
+        if draft.decided_at > now + Duration::seconds(MAX_CLOCK_SKEW_SECS) {
+            c.fail("/decided_at", "must not be in the future");
+        }
+        check_explanation(&mut c, &draft.explanation);
+        draft.decided_at = draft
+            .decided_at
+            .duration_trunc(Duration::microseconds(1))
+            .unwrap_or(draft.decided_at);
+        c.finish(Self(draft))
+    }
+
+    /// A stable fingerprint of the validated content, so that a re-post of the same decision
+    /// can be told apart from a different decision under the same `external_id`.
+    pub fn fingerprint(&self) -> String {
+        // Serialising a struct of BTreeMaps is deterministic.
+        let bytes = serde_json::to_vec(&self.0).unwrap_or_default();
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    pub fn into_inner(self) -> DecisionDraft {
+        self.0
+    }
+}
+
+fn check_explanation(c: &mut Checker, e: &Explanation) {
+    if e.inputs.is_empty() {
+        c.fail("/explanation/inputs", "must name at least one input the model used");
+    }
+    if e.inputs.len() > MAX_INPUTS {
+        c.fail("/explanation/inputs", format!("must have at most {MAX_INPUTS} entries"));
+    }
+    check_scalar_map(c, "/explanation/inputs", &e.inputs);
+
+    if e.contributions.len() > MAX_CONTRIBUTIONS {
+        c.fail(
+            "/explanation/contributions",
+            format!("must have at most {MAX_CONTRIBUTIONS} entries"),
+        );
+    }
+    for (i, contribution) in e.contributions.iter().enumerate() {
+        c.text(&format!("/explanation/contributions/{i}/feature"), &contribution.feature, 128);
+        c.finite(&format!("/explanation/contributions/{i}/weight"), contribution.weight);
+    }
+
+    if e.reason_codes.len() > MAX_REASON_CODES {
+        c.fail(
+            "/explanation/reason_codes",
+            format!("must have at most {MAX_REASON_CODES} principal reasons"),
+        );
+    }
+    for (i, reason) in e.reason_codes.iter().enumerate() {
+        c.identifier(&format!("/explanation/reason_codes/{i}/code"), &reason.code, 64);
+        c.text(&format!("/explanation/reason_codes/{i}/text"), &reason.text, 512);
+    }
+
+    if let Some(cf) = &e.counterfactual {
+        if cf.changes.is_empty() && cf.text.is_none() {
+            c.fail("/explanation/counterfactual", "must give changes or text");
+        }
+        if cf.changes.len() > MAX_INPUTS {
+            c.fail(
+                "/explanation/counterfactual/changes",
+                format!("must have at most {MAX_INPUTS} entries"),
+            );
+        }
+        check_scalar_map(c, "/explanation/counterfactual/changes", &cf.changes);
+        if let Some(text) = &cf.text {
+            c.text("/explanation/counterfactual/text", text, MAX_INPUT_TEXT);
+        }
+    }
+}
+
+fn check_scalar_map(c: &mut Checker, at: &str, map: &BTreeMap<String, Value>) {
+    for (key, value) in map {
+        let pointer = format!("{at}/{}", escape_pointer_token(key));
+        if key.trim().is_empty() || key.chars().count() > 128 {
+            c.fail(&pointer, "feature names must be 1 to 128 characters");
+        }
+        match value {
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            Value::String(s) if s.chars().count() > MAX_INPUT_TEXT => {
+                c.fail(&pointer, format!("must be at most {MAX_INPUT_TEXT} characters"));
+            }
+            Value::String(_) => {}
+            Value::Array(_) | Value::Object(_) => {
+                c.fail(&pointer, "must be a scalar: string, number, boolean or null");
+            }
+        }
+    }
+}
+
+/// Where a decision stands after any appeals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionStatus {
+    Effective,
+    UnderAppeal,
+    Upheld,
+    Overturned,
+    Amended,
+}
+
+impl DecisionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Effective => "effective",
+            Self::UnderAppeal => "under_appeal",
+            Self::Upheld => "upheld",
+            Self::Overturned => "overturned",
+            Self::Amended => "amended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Effective,
+            Self::UnderAppeal,
+            Self::Upheld,
+            Self::Overturned,
+            Self::Amended,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn draft() -> DecisionDraft {
+        serde_json::from_value(json!({
+            "external_id": "app-1",
+            "subject_id": "cust-1",
+            "decision_type": "credit_limit",
+            "outcome": "declined",
+            "score": 0.42,
+            "threshold": 0.5,
+            "model": {"name": "limits", "version": "3.1.0"},
+            "significant_effect": true,
+            "decided_at": "2026-11-01T10:00:00.123456789Z",
+            "explanation": {
+                "inputs": {"income": 42000, "employment": "part_time"},
+                "contributions": [{"feature": "income", "weight": -0.3}],
+                "reason_codes": [{"code": "R01", "text": "Income too low for requested limit"}]
+            }
+        }))
+        .unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-02T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn a_complete_draft_is_valid_and_truncated_to_microseconds() {
+        let valid = ValidDecision::parse(draft(), now()).unwrap();
+        assert_eq!(valid.decided_at.timestamp_subsec_nanos(), 123_456_000);
+    }
+
+    #[test]
+    fn more_than_four_reasons_is_rejected() {
+        let mut d = draft();
+        d.explanation.reason_codes = (0..5)
+            .map(|i| ReasonCode {
+                code: format!("R{i}"),
+                text: "specific reason".into(),
+            })
+            .collect();
+        let errors = ValidDecision::parse(d, now()).unwrap_err();
+        assert_eq!(errors[0].pointer, "/explanation/reason_codes");
+    }
+
+    #[test]
+    fn non_scalar_inputs_and_non_finite_numbers_are_pointed_at() {
+        let mut d = draft();
+        d.explanation.inputs.insert("a/b".into(), json!({"nested": 1}));
+        d.score = Some(f64::INFINITY);
+        d.explanation.contributions[0].weight = f64::NAN;
+        let pointers: Vec<_> = ValidDecision::parse(d, now())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.pointer)
+            .collect();
+        assert_eq!(
+            pointers,
+            ["/score", "/explanation/inputs/a~1b", "/explanation/contributions/0/weight"]
+        );
+    }
+
+    #[test]
+    fn future_decisions_beyond_skew_are_rejected_but_small_skew_is_allowed() {
+        let mut d = draft();
+        d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS - 1);
+        assert!(ValidDecision::parse(d.clone(), now()).is_ok());
+        d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS + 1);
+        assert_eq!(ValidDecision::parse(d, now()).unwrap_err()[0].pointer, "/decided_at");
+    }
+
+    #[test]
+    fn fingerprint_ignores_representation_but_not_content() {
+        let a = ValidDecision::parse(draft(), now()).unwrap();
+        let b = ValidDecision::parse(draft(), now()).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        let mut changed = draft();
+        changed.outcome = "approved".into();
+        let c = ValidDecision::parse(changed, now()).unwrap();
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+}

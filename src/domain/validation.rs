@@ -1,0 +1,101 @@
+//! Field-level validation errors, addressed by JSON Pointer (RFC 6901).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// JSON Pointer to the offending field, e.g. `/explanation/reason_codes/2/text`.
+    pub pointer: String,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The same error, re-rooted under `prefix` (e.g. `/decisions/3`).
+    pub fn under(self, prefix: &str) -> Self {
+        Self {
+            pointer: format!("{prefix}{}", self.pointer),
+            detail: self.detail,
+        }
+    }
+}
+
+/// Escapes one reference token for use in a JSON Pointer.
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Collects errors while checking a document, so a client sees every problem at once.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn fail(&mut self, pointer: impl Into<String>, detail: impl Into<String>) {
+        self.errors.push(FieldError::new(pointer, detail));
+    }
+
+    /// Checks a required free-text field: non-blank, within `max` characters, no control characters.
+    pub fn text(&mut self, pointer: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.fail(pointer, "must not be empty");
+        } else if value.chars().count() > max {
+            self.fail(pointer, format!("must be at most {max} characters"));
+        } else if value.chars().any(|c| c.is_control()) {
+            self.fail(pointer, "must not contain control characters");
+        }
+    }
+
+    /// Checks an identifier: 1..=max characters of ASCII letters, digits and `-_.:@`.
+    pub fn identifier(&mut self, pointer: &str, value: &str, max: usize) {
+        if value.is_empty() {
+            self.fail(pointer, "must not be empty");
+        } else if value.len() > max {
+            self.fail(pointer, format!("must be at most {max} characters"));
+        } else if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
+        {
+            self.fail(pointer, "may contain only ASCII letters, digits and - _ . : @");
+        }
+    }
+
+    pub fn finite(&mut self, pointer: &str, value: f64) {
+        if !value.is_finite() {
+            self.fail(pointer, "must be a finite number");
+        }
+    }
+
+    pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        if self.errors.is_empty() { Ok(value) } else { Err(self.errors) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        assert_eq!(escape_pointer_token("a/b~c"), "a~1b~0c");
+    }
+
+    #[test]
+    fn checker_collects_every_error() {
+        let mut c = Checker::default();
+        c.text("/a", "  ", 10);
+        c.identifier("/b", "has space", 10);
+        c.finite("/c", f64::NAN);
+        c.text("/d", "fine", 10);
+        let errors = c.finish(()).unwrap_err();
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/a", "/b", "/c"]);
+    }
+}

@@ -1,0 +1,89 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::repo::{self, EngineRow};
+use crate::audit;
+use crate::db::{Db, DbError, write_tx};
+use crate::domain::validation::Checker;
+use crate::domain::{Actor, FieldError};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEngine {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Engine {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<EngineRow> for Engine {
+    fn from(r: EngineRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("invalid engine")]
+    Invalid(Vec<FieldError>),
+    #[error("engine {0:?} is already registered")]
+    AlreadyRegistered(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl NewEngine {
+    fn validate(self) -> Result<Self, Vec<FieldError>> {
+        let mut c = Checker::default();
+        c.identifier("/id", &self.id, 64);
+        c.text("/name", &self.name, 200);
+        c.finish(self)
+    }
+}
+
+#[tracing::instrument(skip_all, fields(engine_id = %new.id))]
+pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, EngineError> {
+    let new = new.validate().map_err(EngineError::Invalid)?;
+    db.run(move |conn| {
+        let row = EngineRow {
+            id: new.id,
+            name: new.name,
+            created_at: Utc::now().naive_utc(),
+            created_by: actor.id.clone(),
+        };
+        let result = write_tx(conn, |conn| {
+            repo::insert(conn, &row)?;
+            audit::repo::record(
+                conn,
+                &actor,
+                audit::repo::Event {
+                    action: "engine.registered",
+                    object_type: "engine",
+                    object_id: &row.id,
+                    details: json!({}),
+                },
+            )?;
+            Ok::<_, EngineError>(())
+        });
+        match result {
+            Err(EngineError::Db(e)) if e.is_unique_violation() => Err(EngineError::AlreadyRegistered(row.id)),
+            other => other.map(|()| Engine::from(row)),
+        }
+    })
+    .await
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Engine>, EngineError> {
+    db.run(|conn| Ok(repo::list(conn)?.into_iter().map(Engine::from).collect()))
+        .await
+}
