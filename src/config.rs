@@ -33,10 +33,19 @@ pub enum JwtAlgorithm {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// postgres://user:pass@host/db, sqlite://path or a plain SQLite file path.
-    #[arg(long = "database-url", env = "DATABASE_URL", default_value = "recourse.db", hide_env_values = true)]
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        default_value = "recourse.db",
+        hide_env_values = true
+    )]
     pub url: String,
     /// Maximum pooled connections per instance.
-    #[arg(long = "db-pool-size", env = "RECOURSE_DB_POOL_SIZE", default_value_t = 16)]
+    #[arg(
+        long = "db-pool-size",
+        env = "RECOURSE_DB_POOL_SIZE",
+        default_value_t = 16
+    )]
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before it gets 503.
     #[arg(long = "db-pool-timeout", env = "RECOURSE_DB_POOL_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
@@ -46,11 +55,20 @@ pub struct DatabaseArgs {
 /// Options for verifying (and, for `recourse token`, minting) bearer tokens.
 #[derive(Debug, Clone, Args)]
 pub struct JwtArgs {
-    #[arg(long = "jwt-algorithm", env = "RECOURSE_JWT_ALGORITHM", value_enum, default_value = "HS256")]
+    #[arg(
+        long = "jwt-algorithm",
+        env = "RECOURSE_JWT_ALGORITHM",
+        value_enum,
+        default_value = "HS256"
+    )]
     pub algorithm: JwtAlgorithm,
     /// HS256 shared secret, at least 32 bytes. When unset on SQLite, a secret is generated on
     /// first run and stored beside the database file with mode 0600.
-    #[arg(long = "jwt-secret", env = "RECOURSE_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long = "jwt-secret",
+        env = "RECOURSE_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub secret: Option<SecretString>,
     /// File holding the HS256 secret.
     #[arg(long = "jwt-secret-file", env = "RECOURSE_JWT_SECRET_FILE")]
@@ -61,9 +79,17 @@ pub struct JwtArgs {
     /// PEM private key, used only by `recourse token` to mint RS256 or EdDSA tokens.
     #[arg(long = "jwt-private-key", env = "RECOURSE_JWT_PRIVATE_KEY")]
     pub private_key: Option<PathBuf>,
-    #[arg(long = "jwt-issuer", env = "RECOURSE_JWT_ISSUER", default_value = "recourse")]
+    #[arg(
+        long = "jwt-issuer",
+        env = "RECOURSE_JWT_ISSUER",
+        default_value = "recourse"
+    )]
     pub issuer: String,
-    #[arg(long = "jwt-audience", env = "RECOURSE_JWT_AUDIENCE", default_value = "recourse")]
+    #[arg(
+        long = "jwt-audience",
+        env = "RECOURSE_JWT_AUDIENCE",
+        default_value = "recourse"
+    )]
     pub audience: String,
     /// Clock skew allowed on exp and nbf, in seconds (at most 60).
     #[arg(long = "jwt-leeway", env = "RECOURSE_JWT_LEEWAY", default_value_t = 30)]

@@ -52,17 +52,24 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
     let now = Utc::now();
     let mut created = 0;
     for (i, (engine, draft)) in sample_decisions(now).into_iter().enumerate() {
-        let decision = ValidDecision::parse(draft, now).map_err(|e| DemoError::Invalid(format!("#{i}: {e:?}")))?;
+        let decision = ValidDecision::parse(draft, now)
+            .map_err(|e| DemoError::Invalid(format!("#{i}: {e:?}")))?;
         let actor = Actor {
             id: engine.into(),
             role: Role::Engine,
             request_id: None,
         };
-        if let decisions::Ingested::Created(_) = decisions::service::ingest(db, actor, decision).await? {
+        if let decisions::Ingested::Created(_) =
+            decisions::service::ingest(db, actor, decision).await?
+        {
             created += 1;
         }
     }
-    tracing::info!(engines = ENGINES.len(), decisions_created = created, "demo data seeded");
+    tracing::info!(
+        engines = ENGINES.len(),
+        decisions_created = created,
+        "demo data seeded"
+    );
     Ok(())
 }
 
@@ -152,7 +159,11 @@ pub fn print_tokens(minter: Option<&TokenMinter>, port: u16) {
     println!("\nRecourse demo is serving on http://127.0.0.1:{port}. Tokens (valid 8 h):\n");
     for (role, sub) in DEMO_PRINCIPALS {
         match minter.mint(role, sub, std::time::Duration::from_secs(8 * 3600)) {
-            Ok(token) => println!("  {:<10} (sub {sub}):\n    export {}_TOKEN={token}\n", role.as_str(), role.as_str().to_uppercase()),
+            Ok(token) => println!(
+                "  {:<10} (sub {sub}):\n    export {}_TOKEN={token}\n",
+                role.as_str(),
+                role.as_str().to_uppercase()
+            ),
             Err(e) => eprintln!("cannot mint a {role} token: {e}"),
         }
     }

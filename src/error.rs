@@ -135,7 +135,9 @@ impl std::fmt::Debug for ApiError {
         match self {
             ApiError::Client { status, code, .. } => write!(f, "Client({status}, {code})"),
             ApiError::Validation(errors) => write!(f, "Validation({} field(s))", errors.len()),
-            ApiError::Unavailable(cause) => write!(f, "Unavailable({})", cause_chain(cause.as_ref())),
+            ApiError::Unavailable(cause) => {
+                write!(f, "Unavailable({})", cause_chain(cause.as_ref()))
+            }
             ApiError::Internal(cause) => write!(f, "Internal({})", cause_chain(cause.as_ref())),
         }
     }
@@ -145,7 +147,9 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Unavailable(_) => ApiError::Unavailable(Box::new(e)),
-            DbError::Query(diesel::result::Error::NotFound) => ApiError::not_found("no such resource"),
+            DbError::Query(diesel::result::Error::NotFound) => {
+                ApiError::not_found("no such resource")
+            }
             other => ApiError::Internal(Box::new(other)),
         }
     }
@@ -176,13 +180,18 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let problem = match self {
-            ApiError::Client { code, detail, .. } => Problem::new(status, code, Some(detail.clone())),
+            ApiError::Client { code, detail, .. } => {
+                Problem::new(status, code, Some(detail.clone()))
+            }
             ApiError::Validation(errors) => Problem {
                 errors: errors.clone(),
                 ..Problem::new(
                     status,
                     "validation_failed",
-                    Some(format!("{} field(s) failed validation; see errors", errors.len())),
+                    Some(format!(
+                        "{} field(s) failed validation; see errors",
+                        errors.len()
+                    )),
                 )
             },
             ApiError::Unavailable(cause) => {

@@ -26,9 +26,9 @@ const READERS: &[Role] = &[
 impl From<DecisionError> for ApiError {
     fn from(e: DecisionError) -> Self {
         match e {
-            DecisionError::EngineNotRegistered(id) => {
-                ApiError::forbidden(format!("the token names engine {id:?}, which is not registered"))
-            }
+            DecisionError::EngineNotRegistered(id) => ApiError::forbidden(format!(
+                "the token names engine {id:?}, which is not registered"
+            )),
             DecisionError::Conflict {
                 external_id,
                 existing_id,
@@ -88,11 +88,15 @@ pub async fn post_decision_batch(
         .enumerate()
         .map(|(i, item)| {
             let prefix = format!("/decisions/{i}");
-            let draft: DecisionDraft = serde_path_to_error::deserialize(item).map_err(|e| match json_error(e) {
-                ApiError::Validation(errors) => errors.into_iter().map(|e| e.under(&prefix)).collect(),
-                other => vec![FieldError::new(prefix.clone(), other.to_string())],
-            })?;
-            ValidDecision::parse(draft, now).map_err(|errors| errors.into_iter().map(|e| e.under(&prefix)).collect())
+            let draft: DecisionDraft =
+                serde_path_to_error::deserialize(item).map_err(|e| match json_error(e) {
+                    ApiError::Validation(errors) => {
+                        errors.into_iter().map(|e| e.under(&prefix)).collect()
+                    }
+                    other => vec![FieldError::new(prefix.clone(), other.to_string())],
+                })?;
+            ValidDecision::parse(draft, now)
+                .map_err(|errors| errors.into_iter().map(|e| e.under(&prefix)).collect())
         })
         .collect();
     drop(items);
@@ -108,7 +112,11 @@ pub async fn post_decision_batch(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn get_decision(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_decision(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     require_role(&actor, READERS)?;
     let decision = service::get(&db, actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(decision))
@@ -130,8 +138,14 @@ pub async fn list_subject_decisions(
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, READERS)?;
     let PageQuery { after, limit } = query.into_inner();
-    let page = service::list_for_subject(&db, actor, subject_id.into_inner(), after, limit.unwrap_or(DEFAULT_PAGE))
-        .await?;
+    let page = service::list_for_subject(
+        &db,
+        actor,
+        subject_id.into_inner(),
+        after,
+        limit.unwrap_or(DEFAULT_PAGE),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({
         "items": page.items,
         "next_cursor": page.next_cursor,

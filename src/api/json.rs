@@ -31,11 +31,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let limit = req
             .app_data::<BodyLimit>()
             .map(|l| l.0)
-            .or_else(|| req.app_data::<actix_web::web::Data<Limits>>().map(|l| l.json_body_bytes))
+            .or_else(|| {
+                req.app_data::<actix_web::web::Data<Limits>>()
+                    .map(|l| l.json_body_bytes)
+            })
             .unwrap_or(64 * 1024);
         let content_type_ok = match req.mime_type() {
             Ok(Some(mime)) => {
-                mime.type_() == "application" && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+                mime.type_() == "application"
+                    && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
             }
             _ => false,
         };
@@ -65,7 +69,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", format!("cannot read the body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request("bad_body", format!("cannot read the body: {e}"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -117,7 +123,10 @@ fn data_error(pointer: String, message: &str) -> ApiError {
             .map(str::to_owned)
     };
     if let Some(field) = quoted("missing field `") {
-        return ApiError::invalid_field(format!("{pointer}/{}", escape_pointer_token(&field)), "is required");
+        return ApiError::invalid_field(
+            format!("{pointer}/{}", escape_pointer_token(&field)),
+            "is required",
+        );
     }
     if let Some(field) = quoted("unknown field `") {
         let at = if pointer.ends_with(&format!("/{}", escape_pointer_token(&field))) {
@@ -172,7 +181,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse::<serde_json::Value>(b"{} trailing"), Err(ApiError::Client { .. })));
+        assert!(matches!(
+            parse::<serde_json::Value>(b"{} trailing"),
+            Err(ApiError::Client { .. })
+        ));
     }
 
     #[test]
@@ -181,7 +193,9 @@ mod tests {
         assert_eq!(pointers(r#"{"external_id": "x"}"#), ["/subject_id"]);
         assert_eq!(pointers(r#"{"surprise": 1}"#), ["/surprise"]);
         assert_eq!(
-            pointers(r#"{"external_id":"a","subject_id":"b","decision_type":"c","outcome":"d","score":1e999}"#),
+            pointers(
+                r#"{"external_id":"a","subject_id":"b","decision_type":"c","outcome":"d","score":1e999}"#
+            ),
             ["/score"]
         );
     }

@@ -20,9 +20,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
         }))
-        .app_data(web::PathConfig::default().error_handler(|e, _| {
-            ApiError::not_found(format!("no such resource: {e}")).into()
-        }))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| ApiError::not_found(format!("no such resource: {e}")).into()),
+        )
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(
@@ -32,13 +33,17 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits) {
                         .route(web::get().to(engines::list_engines))
                         .route(web::post().to(engines::register_engine)),
                 )
-                .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))
+                .service(
+                    web::resource("/decisions").route(web::post().to(decisions::post_decision)),
+                )
                 .service(
                     web::resource("/decisions/batch")
                         .app_data(json::BodyLimit(limits.batch_body_bytes))
                         .route(web::post().to(decisions::post_decision_batch)),
                 )
-                .service(web::resource("/decisions/{id}").route(web::get().to(decisions::get_decision)))
+                .service(
+                    web::resource("/decisions/{id}").route(web::get().to(decisions::get_decision)),
+                )
                 .service(
                     web::resource("/subjects/{subject_id}/decisions")
                         .route(web::get().to(decisions::list_subject_decisions)),

@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use super::entry::{AuditEntry, entry_hash};
 use crate::db::schema::audit_log;
-use crate::db::{DbConnection, DbError, INSERT_CHUNK};
+use crate::db::{self, DbConnection, DbError, INSERT_CHUNK};
 use crate::domain::Actor;
 
 #[derive(Insertable)]
@@ -44,23 +44,21 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
-fn now_micros() -> chrono::NaiveDateTime {
-    use chrono::{DurationRound, TimeDelta};
-    let now = chrono::Utc::now().naive_utc();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
-}
-
 /// Appends one entry. Call inside the transaction that makes the change.
 pub fn record(conn: &mut DbConnection, actor: &Actor, event: Event<'_>) -> Result<(), DbError> {
     record_many(conn, actor, std::slice::from_ref(&event))
 }
 
 /// Appends one entry per event in a single statement.
-pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>]) -> Result<(), DbError> {
+pub fn record_many(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    events: &[Event<'_>],
+) -> Result<(), DbError> {
     if events.is_empty() {
         return Ok(());
     }
-    let at = now_micros();
+    let at = db::now();
     let role = actor.role.as_str();
     let rows: Vec<NewAuditRow<'_>> = events
         .iter()
@@ -80,12 +78,16 @@ pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>])
     match conn {
         DbConnection::Pg(c) => {
             for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(audit_log::table).values(chunk).execute(c)?;
+                diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
         DbConnection::Sqlite(c) => {
             for row in &rows {
-                diesel::insert_into(audit_log::table).values(row).execute(c)?;
+                diesel::insert_into(audit_log::table)
+                    .values(row)
+                    .execute(c)?;
             }
         }
     }

@@ -36,6 +36,15 @@ pub const INSERT_CHUNK: usize = 1_000;
 /// so that several instances starting at once do not race.
 const MIGRATION_LOCK_KEY: i64 = 0x7265_636f_7572_7365; // "recourse"
 
+/// The current UTC time at the precision both backends store (microseconds), so that a value
+/// returned at write time equals the value read back later.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("the database is unavailable")]
@@ -111,11 +120,14 @@ impl Db {
 fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let describe = |r: Result<Vec<diesel::migration::MigrationVersion<'_>>, _>| {
         r.map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
-            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string()))
+            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
+                DbError::Migration(e.to_string())
+            })
     };
     match conn {
         DbConnection::Pg(_) => {
-            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(conn)?;
             let applied = describe(conn.run_pending_migrations(PG_MIGRATIONS));
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                 .execute(conn)?;
@@ -134,8 +146,12 @@ where
     E: From<DbError>,
 {
     let begun = match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn),
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        DbConnection::Pg(_) => {
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)
+        }
     };
     begun.map_err(|e| E::from(DbError::Query(e)))?;
     match f(conn) {
@@ -145,7 +161,9 @@ where
             Ok(value)
         }
         Err(err) => {
-            if let Err(rollback) = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+            if let Err(rollback) =
+                <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
+            {
                 tracing::error!(error = %rollback, "rollback failed");
             }
             Err(err)

@@ -69,7 +69,10 @@ impl fmt::Display for DatabaseUrl {
             Self::Postgres(url) => {
                 let url = url.expose_secret();
                 let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-                let host_and_db = after_scheme.rsplit_once('@').map(|(_, r)| r).unwrap_or(after_scheme);
+                let host_and_db = after_scheme
+                    .rsplit_once('@')
+                    .map(|(_, r)| r)
+                    .unwrap_or(after_scheme);
                 let host_and_db = host_and_db.split('?').next().unwrap_or_default();
                 write!(f, "postgres://***@{host_and_db}")
             }
@@ -98,12 +101,14 @@ impl r2d2::ManageConnection for Manager {
                 .map_err(diesel::r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
-                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
-                        "SQLite path is not valid UTF-8".into(),
-                    ))
+                    diesel::r2d2::Error::ConnectionError(
+                        diesel::ConnectionError::InvalidConnectionUrl(
+                            "SQLite path is not valid UTF-8".into(),
+                        ),
+                    )
                 })?;
-                let mut conn =
-                    diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout must come before journal_mode=WAL, or parallel pool fills
                 // report "database is locked" while the first connection switches the mode.
                 conn.batch_execute(
@@ -120,7 +125,8 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
@@ -129,7 +135,11 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-pub(super) fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, r2d2::Error> {
+pub(super) fn build(
+    url: &DatabaseUrl,
+    size: u32,
+    timeout: Duration,
+) -> Result<DbPool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(timeout)

@@ -10,12 +10,16 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[DecisionRow]) -> Result<(), 
     match conn {
         DbConnection::Pg(c) => {
             for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(decisions::table).values(chunk).execute(c)?;
+                diesel::insert_into(decisions::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
         DbConnection::Sqlite(c) => {
             for row in rows {
-                diesel::insert_into(decisions::table).values(row).execute(c)?;
+                diesel::insert_into(decisions::table)
+                    .values(row)
+                    .execute(c)?;
             }
         }
     }

@@ -1,13 +1,12 @@
 use std::collections::HashMap;
 
-use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 
 use super::model::{CorruptRow, Decision, DecisionRow};
 use super::repo;
 use crate::audit::{self, repo::Event};
-use crate::db::{Db, DbConnection, DbError, write_tx};
+use crate::db::{self, Db, DbConnection, DbError, write_tx};
 use crate::domain::decision::ValidDecision;
 use crate::domain::{Actor, FieldError, Role};
 use crate::engines;
@@ -24,7 +23,10 @@ pub enum DecisionError {
     #[error("engine {0:?} is not registered")]
     EngineNotRegistered(String),
     #[error("external id {external_id:?} already names a different decision")]
-    Conflict { external_id: String, existing_id: String },
+    Conflict {
+        external_id: String,
+        existing_id: String,
+    },
     #[error("decision not found")]
     NotFound,
     #[error(transparent)]
@@ -69,7 +71,11 @@ enum Outcome {
 
 /// Stores one decision from the engine named by the actor.
 #[tracing::instrument(skip_all, fields(engine_id = %actor.id))]
-pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<Ingested, DecisionError> {
+pub async fn ingest(
+    db: &Db,
+    actor: Actor,
+    decision: ValidDecision,
+) -> Result<Ingested, DecisionError> {
     db.run(move |conn| {
         let external_id = decision.external_id.clone();
         let outcome = ingest_all(conn, &actor, &[decision])?.pop();
@@ -132,34 +138,48 @@ pub async fn ingest_batch(
     .await
 }
 
-fn ingest_all(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -> Result<Vec<Outcome>, DecisionError> {
+fn ingest_all(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    items: &[ValidDecision],
+) -> Result<Vec<Outcome>, DecisionError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         match write_tx(conn, |conn| ingest_in_tx(conn, actor, items)) {
             Err(DecisionError::Db(e)) if e.is_unique_violation() && attempt < INGEST_ATTEMPTS => {
-                tracing::debug!(attempt, "concurrent ingestion of the same external id; retrying");
+                tracing::debug!(
+                    attempt,
+                    "concurrent ingestion of the same external id; retrying"
+                );
             }
             other => return other,
         }
     }
 }
 
-fn ingest_in_tx(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -> Result<Vec<Outcome>, DecisionError> {
+fn ingest_in_tx(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    items: &[ValidDecision],
+) -> Result<Vec<Outcome>, DecisionError> {
     if !engines::repo::exists(conn, &actor.id)? {
         return Err(DecisionError::EngineNotRegistered(actor.id.clone()));
     }
     let external_ids: Vec<&str> = items.iter().map(|d| d.external_id.as_str()).collect();
-    let mut known: HashMap<String, DecisionRow> = repo::find_by_external_ids(conn, &actor.id, &external_ids)?
-        .into_iter()
-        .map(|row| (row.external_id.clone(), row))
-        .collect();
-    let received_at = Utc::now().naive_utc();
+    let mut known: HashMap<String, DecisionRow> =
+        repo::find_by_external_ids(conn, &actor.id, &external_ids)?
+            .into_iter()
+            .map(|row| (row.external_id.clone(), row))
+            .collect();
+    let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
         .iter()
         .map(|decision| match known.get(&decision.external_id) {
-            Some(row) if row.payload_hash == decision.fingerprint() => Outcome::Existing(row.clone()),
+            Some(row) if row.payload_hash == decision.fingerprint() => {
+                Outcome::Existing(row.clone())
+            }
             Some(row) => Outcome::Conflict {
                 existing_id: row.id.clone(),
             },
@@ -240,7 +260,11 @@ pub async fn list_for_subject(
             .take(limit as usize)
             .map(Decision::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if has_more { items.last().map(|d| d.id.clone()) } else { None };
+        let next_cursor = if has_more {
+            items.last().map(|d| d.id.clone())
+        } else {
+            None
+        };
         Ok(Page { items, next_cursor })
     })
     .await

@@ -134,10 +134,16 @@ impl ValidDecision {
 
 fn check_explanation(c: &mut Checker, e: &Explanation) {
     if e.inputs.is_empty() {
-        c.fail("/explanation/inputs", "must name at least one input the model used");
+        c.fail(
+            "/explanation/inputs",
+            "must name at least one input the model used",
+        );
     }
     if e.inputs.len() > MAX_INPUTS {
-        c.fail("/explanation/inputs", format!("must have at most {MAX_INPUTS} entries"));
+        c.fail(
+            "/explanation/inputs",
+            format!("must have at most {MAX_INPUTS} entries"),
+        );
     }
     check_scalar_map(c, "/explanation/inputs", &e.inputs);
 
@@ -148,8 +154,15 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
         );
     }
     for (i, contribution) in e.contributions.iter().enumerate() {
-        c.text(&format!("/explanation/contributions/{i}/feature"), &contribution.feature, 128);
-        c.finite(&format!("/explanation/contributions/{i}/weight"), contribution.weight);
+        c.text(
+            &format!("/explanation/contributions/{i}/feature"),
+            &contribution.feature,
+            128,
+        );
+        c.finite(
+            &format!("/explanation/contributions/{i}/weight"),
+            contribution.weight,
+        );
     }
 
     if e.reason_codes.len() > MAX_REASON_CODES {
@@ -159,8 +172,16 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
         );
     }
     for (i, reason) in e.reason_codes.iter().enumerate() {
-        c.identifier(&format!("/explanation/reason_codes/{i}/code"), &reason.code, 64);
-        c.text(&format!("/explanation/reason_codes/{i}/text"), &reason.text, 512);
+        c.identifier(
+            &format!("/explanation/reason_codes/{i}/code"),
+            &reason.code,
+            64,
+        );
+        c.text(
+            &format!("/explanation/reason_codes/{i}/text"),
+            &reason.text,
+            512,
+        );
     }
 
     if let Some(cf) = &e.counterfactual {
@@ -189,11 +210,17 @@ fn check_scalar_map(c: &mut Checker, at: &str, map: &BTreeMap<String, Value>) {
         match value {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
             Value::String(s) if s.chars().count() > MAX_INPUT_TEXT => {
-                c.fail(&pointer, format!("must be at most {MAX_INPUT_TEXT} characters"));
+                c.fail(
+                    &pointer,
+                    format!("must be at most {MAX_INPUT_TEXT} characters"),
+                );
             }
             Value::String(_) => {}
             Value::Array(_) | Value::Object(_) => {
-                c.fail(&pointer, "must be a scalar: string, number, boolean or null");
+                c.fail(
+                    &pointer,
+                    "must be a scalar: string, number, boolean or null",
+                );
             }
         }
     }
@@ -285,7 +312,9 @@ mod tests {
     #[test]
     fn non_scalar_inputs_and_non_finite_numbers_are_pointed_at() {
         let mut d = draft();
-        d.explanation.inputs.insert("a/b".into(), json!({"nested": 1}));
+        d.explanation
+            .inputs
+            .insert("a/b".into(), json!({"nested": 1}));
         d.score = Some(f64::INFINITY);
         d.explanation.contributions[0].weight = f64::NAN;
         let pointers: Vec<_> = ValidDecision::parse(d, now())
@@ -295,7 +324,11 @@ mod tests {
             .collect();
         assert_eq!(
             pointers,
-            ["/score", "/explanation/inputs/a~1b", "/explanation/contributions/0/weight"]
+            [
+                "/score",
+                "/explanation/inputs/a~1b",
+                "/explanation/contributions/0/weight"
+            ]
         );
     }
 
@@ -305,7 +338,10 @@ mod tests {
         d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS - 1);
         assert!(ValidDecision::parse(d.clone(), now()).is_ok());
         d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS + 1);
-        assert_eq!(ValidDecision::parse(d, now()).unwrap_err()[0].pointer, "/decided_at");
+        assert_eq!(
+            ValidDecision::parse(d, now()).unwrap_err()[0].pointer,
+            "/decided_at"
+        );
     }
 
     #[test]

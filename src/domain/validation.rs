@@ -63,7 +63,10 @@ impl Checker {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
         {
-            self.fail(pointer, "may contain only ASCII letters, digits and - _ . : @");
+            self.fail(
+                pointer,
+                "may contain only ASCII letters, digits and - _ . : @",
+            );
         }
     }
 
@@ -74,7 +77,11 @@ impl Checker {
     }
 
     pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.errors.is_empty() { Ok(value) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::repo::{self, EngineRow};
 use crate::audit;
-use crate::db::{Db, DbError, write_tx};
+use crate::db::{self, Db, DbError, write_tx};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, FieldError};
 
@@ -58,7 +58,7 @@ pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, E
         let row = EngineRow {
             id: new.id,
             name: new.name,
-            created_at: Utc::now().naive_utc(),
+            created_at: db::now(),
             created_by: actor.id.clone(),
         };
         let result = write_tx(conn, |conn| {
@@ -76,7 +76,9 @@ pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, E
             Ok::<_, EngineError>(())
         });
         match result {
-            Err(EngineError::Db(e)) if e.is_unique_violation() => Err(EngineError::AlreadyRegistered(row.id)),
+            Err(EngineError::Db(e)) if e.is_unique_violation() => {
+                Err(EngineError::AlreadyRegistered(row.id))
+            }
             other => other.map(|()| Engine::from(row)),
         }
     })

@@ -1,0 +1,285 @@
+use std::path::{Path, PathBuf};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use recourse::auth::JwtKeys;
+use recourse::config::{JwtAlgorithm, JwtArgs, Settings};
+use recourse::db::{DatabaseUrl, Db, DbError};
+use recourse::domain::Role;
+use recourse::startup::Application;
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn hs256_args() -> JwtArgs {
+    JwtArgs {
+        algorithm: JwtAlgorithm::Hs256,
+        secret: Some(SecretString::from(TEST_SECRET)),
+        secret_file: None,
+        public_key: None,
+        private_key: None,
+        issuer: "recourse".into(),
+        audience: "recourse".into(),
+        leeway_secs: 5,
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    minter: recourse::auth::TokenMinter,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgTestDatabase>,
+}
+
+/// A uniquely named Postgres database, dropped when the test ends.
+struct PgTestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgTestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn create_pg_database(admin_url: &str) -> (PgTestDatabase, String) {
+    let name = format!("recourse_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn =
+        PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must accept connections");
+    conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .expect("create test database");
+    let base = admin_url.split('?').next().unwrap();
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL needs a /database path");
+    let url = format!("{server}/{name}");
+    (
+        PgTestDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+        },
+        url,
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the application with test settings, after `adjust` has had its say.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let (pg, database_url) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let (pg, url) = tokio::task::spawn_blocking(move || create_pg_database(&admin_url))
+                .await
+                .unwrap();
+            (Some(pg), DatabaseUrl::parse(&url).unwrap())
+        }
+        _ => (None, DatabaseUrl::Sqlite(dir.path().join("recourse.db"))),
+    };
+    let mut settings = Settings::for_database(database_url.clone(), hs256_args());
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.workers = Some(2);
+    settings.pool_size = 8;
+    adjust(&mut settings);
+    let jwt = settings.jwt.clone();
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let minter = match JwtKeys::load(&jwt, &database_url).unwrap().minter {
+        Some(m) => m,
+        None => {
+            // RS256/EdDSA apps verify with a public key; tests mint with the matching private key.
+            let mut with_private = jwt.clone();
+            with_private.private_key = Some(match jwt.algorithm {
+                JwtAlgorithm::Rs256 => fixture("rsa_private.pem"),
+                _ => fixture("ed25519_private.pem"),
+            });
+            JwtKeys::load(&with_private, &database_url)
+                .unwrap()
+                .minter
+                .unwrap()
+        }
+    };
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        minter,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn token(&self, role: Role, sub: &str) -> String {
+        self.minter
+            .mint(role, sub, std::time::Duration::from_secs(600))
+            .unwrap()
+    }
+
+    pub fn token_for(&self, role: Role) -> String {
+        let sub = match role {
+            Role::Engine => "engine-1",
+            Role::Subject => "subject-1",
+            other => other.as_str(),
+        };
+        self.token(role, sub)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers an engine as admin.
+    pub async fn register_engine(&self, id: &str) {
+        let admin = self.token_for(Role::Admin);
+        let res = self
+            .post_json(
+                "/v1/engines",
+                &admin,
+                &json!({"id": id, "name": format!("{id} engine")}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Posts a decision as `engine`, returning the response.
+    pub async fn post_decision(&self, engine: &str, body: &Value) -> Response {
+        let token = self.token(Role::Engine, engine);
+        self.post_json("/v1/decisions", &token, body).await
+    }
+
+    /// Registers `engine-1` and posts one decision for `subject`, returning its JSON.
+    pub async fn seed_decision(&self, external_id: &str, subject: &str) -> Value {
+        let res = self
+            .post_decision("engine-1", &decision_body(external_id, subject))
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// Runs SQL against the app's database, for assertions and for breaking things on purpose.
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut recourse::db::DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> T {
+        self.db
+            .run(move |conn| f(conn).map_err(DbError::from))
+            .await
+            .unwrap()
+    }
+
+    pub async fn audit_count(&self, object_id: &str) -> i64 {
+        use recourse::db::schema::audit_log::dsl;
+        let id = object_id.to_owned();
+        self.with_db(move |c| {
+            dsl::audit_log
+                .filter(dsl::object_id.eq(id))
+                .count()
+                .get_result(c)
+        })
+        .await
+    }
+
+    pub async fn audit_total(&self) -> i64 {
+        use recourse::db::schema::audit_log::dsl;
+        self.with_db(|c| dsl::audit_log.count().get_result(c)).await
+    }
+
+    pub async fn decision_count(&self) -> i64 {
+        use recourse::db::schema::decisions::dsl;
+        self.with_db(|c| dsl::decisions.count().get_result(c)).await
+    }
+}
+
+/// A realistic, valid decision body.
+pub fn decision_body(external_id: &str, subject: &str) -> Value {
+    json!({
+        "external_id": external_id,
+        "subject_id": subject,
+        "decision_type": "credit_limit",
+        "outcome": "declined",
+        "score": 0.41,
+        "threshold": 0.55,
+        "model": {"name": "limits", "version": "3.2.0"},
+        "significant_effect": true,
+        "decided_at": "2026-11-01T10:00:00Z",
+        "explanation": {
+            "inputs": {"annual_income": 28000, "months_at_address": 4, "employment": "part_time", "homeowner": false},
+            "contributions": [
+                {"feature": "annual_income", "weight": -0.21},
+                {"feature": "months_at_address", "weight": -0.08}
+            ],
+            "reason_codes": [
+                {"code": "D01", "text": "Income too low for the requested limit"},
+                {"code": "D07", "text": "Less than 6 months at current address"}
+            ],
+            "counterfactual": {"changes": {"annual_income": 35000}, "text": "An income of 35,000 would have been approved."}
+        }
+    })
+}
+
+/// Asserts a problem+json response with the status and code, returning the body.
+pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status);
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{content_type}"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    body
+}

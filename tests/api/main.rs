@@ -1,0 +1,11 @@
+//! One integration binary: every test spawns the real server on 127.0.0.1:0 with a fresh
+//! database (SQLite by default; Postgres when TEST_DATABASE_URL is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod auth;
+mod decisions;
+mod engines;
+mod errors;
+mod health;
+mod helpers;
