@@ -57,6 +57,12 @@ pub struct ServeArgs {
     /// Seed demo engines and decisions, and print a token for every role.
     #[arg(long)]
     pub demo: bool,
+    /// How long a reviewer's claim lasts without a heartbeat.
+    #[arg(long, env = "RECOURSE_LEASE", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub lease: Duration,
+    /// How often the sweeper runs (expired leases, escalation near deadlines).
+    #[arg(long, env = "RECOURSE_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub sweep_interval: Duration,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -101,6 +107,8 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.pool_size = args.database.pool_size;
     settings.pool_timeout = args.database.pool_timeout;
     settings.workers = args.workers;
+    settings.workflow.lease = args.lease;
+    settings.workflow.sweep_interval = args.sweep_interval;
     let app = Application::build(settings).await?;
     if args.demo {
         demo::seed(app.db()).await?;

@@ -107,6 +107,25 @@ pub struct Settings {
     /// HTTP worker threads; defaults to the number of cores.
     pub workers: Option<usize>,
     pub limits: Limits,
+    pub workflow: Workflow,
+}
+
+/// Timings of the appeals workflow.
+#[derive(Debug, Clone, Copy)]
+pub struct Workflow {
+    /// How long a claim holds an appeal before it returns to the queue, unless heartbeated.
+    pub lease: Duration,
+    /// How often the sweeper returns expired leases and escalates appeals near their deadline.
+    pub sweep_interval: Duration,
+}
+
+impl Default for Workflow {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(15 * 60),
+            sweep_interval: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Request size limits. Anything larger gets 413 before it is buffered.
@@ -138,6 +157,7 @@ impl Settings {
             jwt,
             workers: None,
             limits: Limits::default(),
+            workflow: Workflow::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Recourse: a service that lets people contest automated decisions and get a human review.
 
 pub mod api;
+pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -11,5 +12,11 @@ pub mod demo;
 pub mod domain;
 pub mod engines;
 pub mod error;
+pub mod idempotency;
+pub mod notices;
+pub mod outbox;
+pub mod queue;
+pub mod reviews;
+pub mod routing;
 pub mod startup;
 pub mod telemetry;

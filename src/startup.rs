@@ -35,6 +35,7 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
+    sweeper: tokio::task::JoinHandle<()>,
     server: Server,
     db: Db,
     minter: Option<TokenMinter>,
@@ -79,6 +80,7 @@ impl Application {
         let verifier = web::Data::new(keys.verifier);
         let db_data = web::Data::new(db.clone());
         let limits = settings.limits;
+        let workflow = settings.workflow;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
@@ -86,7 +88,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
-                .configure(|cfg| api::routes(cfg, limits))
+                .configure(|cfg| api::routes(cfg, limits, workflow))
         })
         .listen(listener)?
         .shutdown_timeout(30);
@@ -98,8 +100,13 @@ impl Application {
             database = %settings.database_url,
             "recourse is listening"
         );
+        let sweeper = tokio::spawn(crate::queue::sweeper::run(
+            db.clone(),
+            workflow.sweep_interval,
+        ));
         Ok(Self {
             port,
+            sweeper,
             server: server.run(),
             db,
             minter: keys.minter,
@@ -120,6 +127,8 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.sweeper.abort();
+        result
     }
 }

@@ -3,7 +3,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::json::{ApiJson, json_error};
+use super::json::{ApiJson, from_value};
 use crate::auth::require_role;
 use crate::config::Limits;
 use crate::db::Db;
@@ -88,13 +88,12 @@ pub async fn post_decision_batch(
         .enumerate()
         .map(|(i, item)| {
             let prefix = format!("/decisions/{i}");
-            let draft: DecisionDraft =
-                serde_path_to_error::deserialize(item).map_err(|e| match json_error(e) {
-                    ApiError::Validation(errors) => {
-                        errors.into_iter().map(|e| e.under(&prefix)).collect()
-                    }
-                    other => vec![FieldError::new(prefix.clone(), other.to_string())],
-                })?;
+            let draft: DecisionDraft = from_value(item).map_err(|e| match e {
+                ApiError::Validation(errors) => {
+                    errors.into_iter().map(|e| e.under(&prefix)).collect()
+                }
+                other => vec![FieldError::new(prefix.clone(), other.to_string())],
+            })?;
             ValidDecision::parse(draft, now)
                 .map_err(|errors| errors.into_iter().map(|e| e.under(&prefix)).collect())
         })

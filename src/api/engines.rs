@@ -29,9 +29,7 @@ pub async fn register_engine(
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;
     let engine = engines::service::register(&db, actor, body.0).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/engines/{}", engine.id)))
-        .json(engine))
+    Ok(HttpResponse::Created().json(engine))
 }
 
 #[tracing::instrument(skip_all)]

@@ -90,6 +90,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Deserialises an already-parsed JSON value, with the same error mapping as a body.
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
 pub fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let pointer = path_to_pointer(err.path());
     classify(pointer, err.into_inner())

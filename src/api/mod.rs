@@ -1,22 +1,25 @@
 //! The HTTP surface: the route table, thin handlers and the edge-level error conventions.
 
+mod appeals;
 mod decisions;
 mod engines;
 mod health;
 pub mod json;
 mod middleware;
+mod routing;
 
 use actix_web::web;
 
 pub use middleware::{add_request_id_header, problem_for_bare_errors};
 
-use crate::config::Limits;
+use crate::config::{Limits, Workflow};
 use crate::error::ApiError;
 
 /// Registers every route. Each path is a `resource`, so a known path with the wrong method
 /// answers 405 and an unknown path falls through to the 404 default service.
-pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits) {
+pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow) {
     cfg.app_data(web::Data::new(limits))
+        .app_data(web::Data::new(workflow))
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
         }))
@@ -47,6 +50,55 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits) {
                 .service(
                     web::resource("/subjects/{subject_id}/decisions")
                         .route(web::get().to(decisions::list_subject_decisions)),
+                )
+                .service(
+                    web::resource("/decisions/{id}/appeals")
+                        .route(web::post().to(appeals::file_appeal)),
+                )
+                .service(web::resource("/appeals/{id}").route(web::get().to(appeals::get_appeal)))
+                .service(
+                    web::resource("/appeals/{id}/notices")
+                        .route(web::get().to(appeals::list_appeal_notices)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/withdrawal")
+                        .route(web::post().to(appeals::withdraw_appeal)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/extension")
+                        .route(web::post().to(appeals::extend_appeal)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/assignment")
+                        .route(web::post().to(appeals::assign_appeal)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/review")
+                        .route(web::post().to(appeals::review_appeal)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/approval")
+                        .route(web::post().to(appeals::approve_review)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/lease")
+                        .route(web::delete().to(appeals::release_lease)),
+                )
+                .service(
+                    web::resource("/appeals/{id}/lease/heartbeat")
+                        .route(web::post().to(appeals::heartbeat_lease)),
+                )
+                .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))
+                .service(web::resource("/queues").route(web::get().to(routing::list_queues)))
+                .service(web::resource("/queues/{name}").route(web::put().to(routing::put_queue)))
+                .service(web::resource("/reviewers").route(web::get().to(routing::list_reviewers)))
+                .service(
+                    web::resource("/reviewers/{id}").route(web::put().to(routing::put_reviewer)),
+                )
+                .service(web::resource("/policies").route(web::get().to(routing::list_policies)))
+                .service(
+                    web::resource("/policies/{decision_type}")
+                        .route(web::put().to(routing::put_policy)),
                 ),
         )
         .default_service(web::to(not_found));

@@ -47,6 +47,152 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(decisions -> engines (engine_id));
+diesel::table! {
+    decision_type_policies (decision_type) {
+        decision_type -> Text,
+        filing_window_months -> Integer,
+        requires_approval -> Bool,
+        updated_at -> Timestamp,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(engines, decisions, audit_log);
+diesel::table! {
+    queues (name) {
+        name -> Text,
+        description -> Text,
+        blind_first -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    routing_rules (id) {
+        id -> Text,
+        queue -> Text,
+        position -> Integer,
+        decision_type -> Nullable<Text>,
+        model_name -> Nullable<Text>,
+        significant_effect -> Nullable<Bool>,
+        score_min -> Nullable<Double>,
+        score_max -> Nullable<Double>,
+        priority -> Integer,
+    }
+}
+
+diesel::table! {
+    reviewers (id) {
+        id -> Text,
+        authorities -> Text,
+        capacity -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appeals (id) {
+        id -> Text,
+        decision_id -> Text,
+        subject_id -> Text,
+        decision_type -> Text,
+        status -> Text,
+        queue -> Text,
+        priority -> Integer,
+        escalation_level -> Integer,
+        escalate_at -> Nullable<Timestamp>,
+        filed_by -> Text,
+        filed_by_role -> Text,
+        channel -> Text,
+        identity_check -> Nullable<Text>,
+        grounds -> Text,
+        statement -> Text,
+        corrected_inputs -> Nullable<Text>,
+        requested_outcome -> Nullable<Text>,
+        evidence -> Nullable<Text>,
+        received_at -> Timestamp,
+        due_at -> Timestamp,
+        extension_reason -> Nullable<Text>,
+        assigned_to -> Nullable<Text>,
+        assignment_reason -> Nullable<Text>,
+        reviewer_id -> Nullable<Text>,
+        lease_token -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        claimed_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Text,
+        appeal_id -> Text,
+        decision_id -> Text,
+        reviewer_id -> Text,
+        outcome -> Text,
+        new_outcome -> Nullable<Text>,
+        rationale -> Text,
+        factors_considered -> Text,
+        rectified_inputs -> Nullable<Text>,
+        status -> Text,
+        approver_id -> Nullable<Text>,
+        approval_note -> Nullable<Text>,
+        seconds_spent -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        appeal_id -> Text,
+        subject_id -> Text,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (seq) {
+        seq -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        engine_id -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (actor, idem_key) {
+        actor -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(decisions -> engines (engine_id));
+diesel::joinable!(appeals -> decisions (decision_id));
+diesel::joinable!(reviews -> appeals (appeal_id));
+diesel::joinable!(notices -> appeals (appeal_id));
+diesel::joinable!(routing_rules -> queues (queue));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    engines,
+    decisions,
+    audit_log,
+    decision_type_policies,
+    queues,
+    routing_rules,
+    reviewers,
+    appeals,
+    reviews,
+    notices,
+    outbox,
+    idempotency_keys,
+);

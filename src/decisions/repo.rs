@@ -63,3 +63,19 @@ pub fn page_for_subject(
     }
     Ok(query.load(conn)?)
 }
+
+/// Sets where a decision stands after an appeal, and the outcome now in force.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    effective_outcome: &str,
+) -> Result<(), DbError> {
+    diesel::update(decisions::table.find(id))
+        .set((
+            decisions::status.eq(status),
+            decisions::effective_outcome.eq(effective_outcome),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

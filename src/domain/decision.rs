@@ -8,12 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::validation::{Checker, FieldError, escape_pointer_token};
+use super::validation::{Checker, FieldError, MAX_SCALAR_TEXT};
 
 pub const MAX_REASON_CODES: usize = 4;
 pub const MAX_INPUTS: usize = 256;
 pub const MAX_CONTRIBUTIONS: usize = 256;
-pub const MAX_INPUT_TEXT: usize = 1024;
 /// How far in the future `decided_at` may be, to allow for clock skew between systems.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
@@ -139,13 +138,7 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
             "must name at least one input the model used",
         );
     }
-    if e.inputs.len() > MAX_INPUTS {
-        c.fail(
-            "/explanation/inputs",
-            format!("must have at most {MAX_INPUTS} entries"),
-        );
-    }
-    check_scalar_map(c, "/explanation/inputs", &e.inputs);
+    c.scalar_map("/explanation/inputs", &e.inputs, MAX_INPUTS);
 
     if e.contributions.len() > MAX_CONTRIBUTIONS {
         c.fail(
@@ -188,40 +181,13 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
         if cf.changes.is_empty() && cf.text.is_none() {
             c.fail("/explanation/counterfactual", "must give changes or text");
         }
-        if cf.changes.len() > MAX_INPUTS {
-            c.fail(
-                "/explanation/counterfactual/changes",
-                format!("must have at most {MAX_INPUTS} entries"),
-            );
-        }
-        check_scalar_map(c, "/explanation/counterfactual/changes", &cf.changes);
+        c.scalar_map(
+            "/explanation/counterfactual/changes",
+            &cf.changes,
+            MAX_INPUTS,
+        );
         if let Some(text) = &cf.text {
-            c.text("/explanation/counterfactual/text", text, MAX_INPUT_TEXT);
-        }
-    }
-}
-
-fn check_scalar_map(c: &mut Checker, at: &str, map: &BTreeMap<String, Value>) {
-    for (key, value) in map {
-        let pointer = format!("{at}/{}", escape_pointer_token(key));
-        if key.trim().is_empty() || key.chars().count() > 128 {
-            c.fail(&pointer, "feature names must be 1 to 128 characters");
-        }
-        match value {
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-            Value::String(s) if s.chars().count() > MAX_INPUT_TEXT => {
-                c.fail(
-                    &pointer,
-                    format!("must be at most {MAX_INPUT_TEXT} characters"),
-                );
-            }
-            Value::String(_) => {}
-            Value::Array(_) | Value::Object(_) => {
-                c.fail(
-                    &pointer,
-                    "must be a scalar: string, number, boolean or null",
-                );
-            }
+            c.text("/explanation/counterfactual/text", text, MAX_SCALAR_TEXT);
         }
     }
 }

@@ -1,7 +1,11 @@
 //! Pure domain types: no actix, no diesel. Input is parsed into these at the edge.
 
 pub mod actor;
+pub mod appeal;
 pub mod decision;
+pub mod legal_clock;
+pub mod review;
+pub mod routing;
 pub mod validation;
 
 pub use actor::{Actor, Role};

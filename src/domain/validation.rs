@@ -26,6 +26,9 @@ impl FieldError {
     }
 }
 
+/// Longest string value allowed in a feature map.
+pub const MAX_SCALAR_TEXT: usize = 1024;
+
 /// Escapes one reference token for use in a JSON Pointer.
 pub fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
@@ -67,6 +70,55 @@ impl Checker {
                 pointer,
                 "may contain only ASCII letters, digits and - _ . : @",
             );
+        }
+    }
+
+    /// Checks free prose (statements, rationales): like `text`, but line breaks and tabs are fine.
+    pub fn prose(&mut self, pointer: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.fail(pointer, "must not be empty");
+        } else if value.chars().count() > max {
+            self.fail(pointer, format!("must be at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.fail(pointer, "must not contain control characters");
+        }
+    }
+
+    /// Checks a map of feature name to scalar value (inputs, corrections, counterfactual changes).
+    pub fn scalar_map(
+        &mut self,
+        at: &str,
+        map: &std::collections::BTreeMap<String, serde_json::Value>,
+        max_entries: usize,
+    ) {
+        use serde_json::Value;
+        if map.len() > max_entries {
+            self.fail(at, format!("must have at most {max_entries} entries"));
+        }
+        for (key, value) in map {
+            let pointer = format!("{at}/{}", escape_pointer_token(key));
+            if key.trim().is_empty() || key.chars().count() > 128 {
+                self.fail(&pointer, "feature names must be 1 to 128 characters");
+            }
+            match value {
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+                Value::String(s) if s.chars().count() > MAX_SCALAR_TEXT => {
+                    self.fail(
+                        &pointer,
+                        format!("must be at most {MAX_SCALAR_TEXT} characters"),
+                    );
+                }
+                Value::String(_) => {}
+                Value::Array(_) | Value::Object(_) => {
+                    self.fail(
+                        &pointer,
+                        "must be a scalar: string, number, boolean or null",
+                    );
+                }
+            }
         }
     }
 

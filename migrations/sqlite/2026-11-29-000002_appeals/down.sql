@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE outbox;
+DROP TABLE notices;
+DROP TABLE reviews;
+DROP TABLE appeals;
+DROP TABLE reviewers;
+DROP TABLE routing_rules;
+DROP TABLE queues;
+DROP TABLE decision_type_policies;

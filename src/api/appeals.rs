@@ -1,0 +1,265 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::{ApiJson, from_value};
+use crate::appeals::AppealError;
+use crate::appeals::service::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey};
+use crate::auth::require_role;
+use crate::config::Workflow;
+use crate::db::Db;
+use crate::domain::appeal::AppealDraft;
+use crate::domain::legal_clock::ExtensionError;
+use crate::domain::review::{ReviewDraft, ValidReview};
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::idempotency;
+use crate::queue::service::{self as queue, ClaimOptions};
+use crate::reviews::service::{self as reviews, ApprovalInput};
+
+const APPEAL_READERS: &[Role] = &[
+    Role::Subject,
+    Role::Agent,
+    Role::Reviewer,
+    Role::Supervisor,
+    Role::Dpo,
+];
+
+impl From<AppealError> for ApiError {
+    fn from(e: AppealError) -> Self {
+        match e {
+            AppealError::Invalid(errors) => ApiError::validation(errors),
+            AppealError::NotFound => ApiError::not_found("no such appeal or decision"),
+            AppealError::Forbidden(why) => ApiError::forbidden(why),
+            AppealError::FilingWindowClosed { closed_at } => ApiError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "filing_window_closed",
+                format!(
+                    "the window for appealing this decision closed on {}",
+                    closed_at.to_rfc3339()
+                ),
+            ),
+            AppealError::AlreadyOpen { appeal_id } => ApiError::conflict(
+                "appeal_already_open",
+                format!("this decision already has an open appeal: {appeal_id}"),
+            ),
+            AppealError::IllegalTransition(t) => {
+                ApiError::conflict("illegal_transition", t.to_string())
+            }
+            AppealError::StaleLease => ApiError::conflict("stale_lease", e.to_string()),
+            AppealError::AtCapacity { .. } => ApiError::conflict("at_capacity", e.to_string()),
+            AppealError::Extension(ExtensionError::InvalidLength) => {
+                ApiError::invalid_field("/months", e.to_string())
+            }
+            AppealError::Extension(inner) => {
+                ApiError::conflict("extension_refused", inner.to_string())
+            }
+            AppealError::IdempotencyMismatch => ApiError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                e.to_string(),
+            ),
+            AppealError::Corrupt(why) => ApiError::Internal(why.into()),
+            AppealError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn idempotency_key(
+    req: &HttpRequest,
+    target: &str,
+    body: &Value,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= idempotency::MAX_KEY_LEN)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                format!(
+                    "Idempotency-Key must be 1 to {} visible ASCII characters",
+                    idempotency::MAX_KEY_LEN
+                ),
+            )
+        })?;
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash: idempotency::request_hash(target, body),
+    }))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn file_appeal(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    actor: Actor,
+    decision_id: web::Path<String>,
+    body: ApiJson<Value>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Subject, Role::Agent])?;
+    let draft: AppealDraft = from_value(&body.0)?;
+    let decision_id = decision_id.into_inner();
+    let key = idempotency_key(
+        &req,
+        &format!("POST /v1/decisions/{decision_id}/appeals"),
+        &body.0,
+    )?;
+    Ok(
+        match service::file(&db, actor, decision_id, draft, key).await? {
+            Filed::Created(detail) => HttpResponse::Created()
+                .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
+                .json(detail),
+            Filed::Replayed { status, body } => {
+                HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED))
+                    .json(body)
+            }
+        },
+    )
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_appeal(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, APPEAL_READERS)?;
+    Ok(HttpResponse::Ok().json(service::get(&db, actor, id.into_inner()).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_appeal_notices(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, APPEAL_READERS)?;
+    let detail = service::get(&db, actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"items": detail.notices})))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn withdraw_appeal(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Subject, Role::Agent])?;
+    Ok(HttpResponse::Ok().json(service::withdraw(&db, actor, id.into_inner()).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn extend_appeal(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ExtensionInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Supervisor])?;
+    Ok(HttpResponse::Ok().json(service::extend(&db, actor, id.into_inner(), body.0).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn assign_appeal(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<AssignmentInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Supervisor])?;
+    Ok(HttpResponse::Ok().json(service::assign(&db, actor, id.into_inner(), body.0).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimQuery {
+    queue: Option<String>,
+    appeal_id: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn claim_next(
+    db: web::Data<Db>,
+    workflow: web::Data<Workflow>,
+    actor: Actor,
+    query: web::Query<ClaimQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Reviewer])?;
+    let ClaimQuery { queue, appeal_id } = query.into_inner();
+    let options = ClaimOptions {
+        queue,
+        appeal_id,
+        lease: workflow.lease,
+    };
+    Ok(match queue::claim(&db, actor, options).await? {
+        Some(claimed) => HttpResponse::Ok().json(claimed),
+        None => HttpResponse::NoContent().finish(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseBody {
+    lease_token: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn heartbeat_lease(
+    db: web::Data<Db>,
+    workflow: web::Data<Workflow>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<LeaseBody>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Reviewer])?;
+    let lease = queue::heartbeat(
+        &db,
+        actor,
+        id.into_inner(),
+        body.0.lease_token,
+        workflow.lease,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(lease))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn release_lease(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<LeaseBody>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Reviewer])?;
+    queue::release(&db, actor, id.into_inner(), body.0.lease_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn review_appeal(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ReviewDraft>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Reviewer])?;
+    let review = ValidReview::parse(body.0).map_err(ApiError::validation)?;
+    Ok(HttpResponse::Ok().json(reviews::submit(&db, actor, id.into_inner(), review).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn approve_review(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ApprovalInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Supervisor, Role::Reviewer])?;
+    Ok(HttpResponse::Ok().json(reviews::approve(&db, actor, id.into_inner(), body.0).await?))
+}

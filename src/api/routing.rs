@@ -1,0 +1,75 @@
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::json::ApiJson;
+use crate::auth::require_role;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::routing::service;
+use crate::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
+
+impl From<RoutingError> for ApiError {
+    fn from(e: RoutingError) -> Self {
+        match e {
+            RoutingError::Invalid(errors) => ApiError::validation(errors),
+            RoutingError::Db(e) if e.is_unique_violation() => ApiError::conflict(
+                "concurrent_update",
+                "the configuration changed concurrently; retry",
+            ),
+            RoutingError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_queue(
+    db: web::Data<Db>,
+    actor: Actor,
+    name: web::Path<String>,
+    body: ApiJson<QueueInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    Ok(HttpResponse::Ok().json(service::put_queue(&db, actor, name.into_inner(), body.0).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_queues(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin, Role::Supervisor, Role::Reviewer])?;
+    Ok(HttpResponse::Ok().json(json!({"items": service::list_queues(&db).await?})))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_reviewer(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: ApiJson<ReviewerInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    Ok(HttpResponse::Ok().json(service::put_reviewer(&db, actor, id.into_inner(), body.0).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_reviewers(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin, Role::Supervisor])?;
+    Ok(HttpResponse::Ok().json(json!({"items": service::list_reviewers(&db).await?})))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn put_policy(
+    db: web::Data<Db>,
+    actor: Actor,
+    decision_type: web::Path<String>,
+    body: ApiJson<PolicyInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    Ok(HttpResponse::Ok()
+        .json(service::put_policy(&db, actor, decision_type.into_inner(), body.0).await?))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_policies(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin, Role::Supervisor])?;
+    Ok(HttpResponse::Ok().json(json!({"items": service::list_policies(&db).await?})))
+}

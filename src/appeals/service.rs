@@ -1,0 +1,474 @@
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppealError;
+use super::model::{AppealDetail, AppealRow, AppealUpdate, AppealView, OutcomeView};
+use super::repo;
+use crate::audit::{self, repo::Event};
+use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::decisions::model::{Decision, DecisionRow};
+use crate::domain::appeal::{Action, AppealDraft, AppealStatus, ValidAppeal};
+use crate::domain::decision::DecisionStatus;
+use crate::domain::routing::{self, RoutingFacts};
+use crate::domain::validation::Checker;
+use crate::domain::{Actor, Role, legal_clock};
+use crate::idempotency::{self, Prior};
+use crate::notices::{self, templates};
+use crate::reviews;
+use crate::routing::Policy;
+use crate::routing::repo as routing_repo;
+use crate::{decisions, outbox};
+
+/// What filing did: a new appeal, or the stored response to a repeated `Idempotency-Key`.
+pub enum Filed {
+    Created(Box<AppealDetail>),
+    Replayed { status: u16, body: Value },
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request it came with.
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
+}
+
+pub(crate) fn audit_appeal(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: &str,
+    appeal_id: &str,
+    details: Value,
+) -> Result<(), DbError> {
+    audit::repo::record(
+        conn,
+        actor,
+        Event {
+            action,
+            object_type: "appeal",
+            object_id: appeal_id,
+            details,
+        },
+    )
+}
+
+pub(crate) fn load_appeal(conn: &mut DbConnection, id: &str) -> Result<AppealRow, AppealError> {
+    repo::find(conn, id)?.ok_or(AppealError::NotFound)
+}
+
+pub(crate) fn load_decision(conn: &mut DbConnection, id: &str) -> Result<DecisionRow, AppealError> {
+    decisions::repo::find(conn, id)?.ok_or(AppealError::NotFound)
+}
+
+/// Whether `actor` may see this appeal; callers answer 404 when not.
+fn can_read(actor: &Actor, appeal: &AppealRow) -> bool {
+    match actor.role {
+        Role::Subject => appeal.subject_id == actor.id,
+        Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
+        Role::Engine | Role::Admin => false,
+    }
+}
+
+#[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
+pub async fn file(
+    db: &Db,
+    actor: Actor,
+    decision_id: String,
+    draft: AppealDraft,
+    idempotency_key: Option<IdempotencyKey>,
+) -> Result<Filed, AppealError> {
+    let appeal = ValidAppeal::parse(draft, &actor).map_err(AppealError::Invalid)?;
+    db.run(move |conn| {
+        let attempt = |conn: &mut DbConnection| {
+            write_tx(conn, |conn| {
+                file_in_tx(
+                    conn,
+                    &actor,
+                    &decision_id,
+                    &appeal,
+                    idempotency_key.as_ref(),
+                )
+            })
+        };
+        match attempt(conn) {
+            // Two identical requests raced on the same Idempotency-Key: the second now replays.
+            Err(AppealError::Db(e)) if e.is_unique_violation() && idempotency_key.is_some() => {
+                attempt(conn)
+            }
+            Err(AppealError::Db(e)) if e.is_unique_violation() => {
+                let appeal_id = repo::open_for_decision(conn, &decision_id)?.unwrap_or_default();
+                Err(AppealError::AlreadyOpen { appeal_id })
+            }
+            other => other,
+        }
+    })
+    .await
+}
+
+fn file_in_tx(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    decision_id: &str,
+    appeal: &ValidAppeal,
+    key: Option<&IdempotencyKey>,
+) -> Result<Filed, AppealError> {
+    if let Some(k) = key {
+        match idempotency::lookup(conn, &actor.id, &k.key, &k.request_hash)? {
+            Prior::New => {}
+            Prior::Replay { status, body } => return Ok(Filed::Replayed { status, body }),
+            Prior::Mismatch => return Err(AppealError::IdempotencyMismatch),
+        }
+    }
+    let decision = load_decision(conn, decision_id)?;
+    if actor.is(Role::Subject) && decision.subject_id != actor.id {
+        return Err(AppealError::NotFound);
+    }
+    let now = db::now();
+    let received_at = now.and_utc();
+    let decided_at = decision.decided_at.and_utc();
+    let policy = Policy::for_type(conn, &decision.decision_type)?;
+    if !legal_clock::within_filing_window(decided_at, policy.filing_window_months, received_at) {
+        return Err(AppealError::FilingWindowClosed {
+            closed_at: legal_clock::add_months(decided_at, policy.filing_window_months),
+        });
+    }
+    if let Some(appeal_id) = repo::open_for_decision(conn, decision_id)? {
+        return Err(AppealError::AlreadyOpen { appeal_id });
+    }
+    let rules = routing_repo::all_rules(conn)?;
+    let (queue, priority) = routing::route(
+        &rules,
+        &RoutingFacts {
+            decision_type: &decision.decision_type,
+            model_name: &decision.model_name,
+            significant_effect: decision.significant_effect,
+            score: decision.score,
+        },
+    );
+    let due_at = legal_clock::due_at(received_at);
+    let row = AppealRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        decision_id: decision.id.clone(),
+        subject_id: decision.subject_id.clone(),
+        decision_type: decision.decision_type.clone(),
+        status: AppealStatus::Queued.as_str().to_owned(),
+        queue,
+        priority,
+        escalation_level: 0,
+        escalate_at: legal_clock::next_escalation_at(received_at, due_at, 0).map(|t| t.naive_utc()),
+        filed_by: actor.id.clone(),
+        filed_by_role: actor.role.as_str().to_owned(),
+        channel: appeal.channel.as_str().to_owned(),
+        identity_check: appeal.identity_check.as_ref().map(to_json),
+        grounds: to_json(&appeal.grounds),
+        statement: appeal.statement.clone(),
+        corrected_inputs: appeal.corrected_inputs.as_ref().map(to_json),
+        requested_outcome: appeal.requested_outcome.clone(),
+        evidence: (!appeal.evidence.is_empty()).then(|| to_json(&appeal.evidence)),
+        received_at: now,
+        due_at: due_at.naive_utc(),
+        extension_reason: None,
+        assigned_to: None,
+        assignment_reason: None,
+        reviewer_id: None,
+        lease_token: None,
+        lease_expires_at: None,
+        claimed_at: None,
+        decided_at: None,
+        updated_at: now,
+    };
+    repo::insert(conn, &row)?;
+    decisions::repo::set_status(
+        conn,
+        &decision.id,
+        DecisionStatus::UnderAppeal.as_str(),
+        &decision.effective_outcome,
+    )?;
+    let facts = templates::DecisionFacts {
+        decision_type: &decision.decision_type,
+        outcome: &decision.effective_outcome,
+        decided_at,
+    };
+    notices::insert(
+        conn,
+        &row.id,
+        &row.subject_id,
+        "acknowledgement",
+        templates::acknowledgement(&facts, received_at, due_at),
+        now,
+    )?;
+    outbox::enqueue(
+        conn,
+        "appeal.filed",
+        Some(&decision.engine_id),
+        Some(&decision.subject_id),
+        json!({
+            "appeal_id": row.id,
+            "decision_id": decision.id,
+            "external_id": decision.external_id,
+            "grounds": appeal.grounds,
+            "due_at": due_at,
+        }),
+    )?;
+    audit_appeal(
+        conn,
+        actor,
+        "appeal.filed",
+        &row.id,
+        json!({"decision_id": decision.id, "queue": row.queue, "priority": row.priority, "channel": row.channel,
+               "grounds": appeal.grounds, "identity_checked": appeal.identity_check.is_some()}),
+    )?;
+    let detail = detail_in_tx(conn, &row, actor.role)?;
+    if let Some(k) = key {
+        let body =
+            serde_json::to_value(&detail).map_err(|e| AppealError::Corrupt(e.to_string()))?;
+        idempotency::store(conn, &actor.id, &k.key, &k.request_hash, 201, &body)?;
+    }
+    Ok(Filed::Created(Box::new(detail)))
+}
+
+/// The text of a JSON column. Serialising these plain data types cannot fail.
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+pub(crate) fn detail_in_tx(
+    conn: &mut DbConnection,
+    row: &AppealRow,
+    viewer: Role,
+) -> Result<AppealDetail, AppealError> {
+    let outcome = reviews::repo::effective_for_appeal(conn, &row.id)?.map(|r| OutcomeView {
+        result: r.outcome,
+        new_outcome: r.new_outcome,
+        rationale: r.rationale,
+        decided_at: r.resolved_at.unwrap_or(r.created_at).and_utc(),
+    });
+    Ok(AppealDetail {
+        appeal: AppealView::from_row(row, viewer)?,
+        outcome,
+        notices: notices::for_appeal(conn, &row.id)?,
+    })
+}
+
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub async fn get(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, AppealError> {
+    db.run(move |conn| {
+        let row = load_appeal(conn, &id)?;
+        if !can_read(&actor, &row) {
+            return Err(AppealError::NotFound);
+        }
+        detail_in_tx(conn, &row, actor.role)
+    })
+    .await
+}
+
+/// The decision's status once no appeal is open: that of its latest effective review.
+pub(crate) fn restore_decision_status(
+    conn: &mut DbConnection,
+    decision: &DecisionRow,
+) -> Result<(), AppealError> {
+    let (status, outcome) = match reviews::repo::latest_effective_for_decision(conn, &decision.id)?
+    {
+        Some(review) => {
+            let result =
+                crate::domain::review::ReviewOutcome::parse(&review.outcome).ok_or_else(|| {
+                    AppealError::Corrupt(format!(
+                        "review {} outcome {:?}",
+                        review.id, review.outcome
+                    ))
+                })?;
+            (
+                result.decision_status(),
+                review
+                    .new_outcome
+                    .unwrap_or_else(|| decision.outcome.clone()),
+            )
+        }
+        None => (DecisionStatus::Effective, decision.outcome.clone()),
+    };
+    decisions::repo::set_status(conn, &decision.id, status.as_str(), &outcome)?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub async fn withdraw(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, AppealError> {
+    db.run(move |conn| {
+        write_tx(conn, |conn| {
+            let row = load_appeal(conn, &id)?;
+            let own = match actor.role {
+                Role::Subject => row.subject_id == actor.id,
+                Role::Agent => row.filed_by == actor.id,
+                _ => false,
+            };
+            if !own {
+                return Err(if can_read(&actor, &row) {
+                    AppealError::Forbidden("only the subject or the agent who filed can withdraw an appeal".into())
+                } else {
+                    AppealError::NotFound
+                });
+            }
+            let from = row.status()?;
+            let to = from.apply(Action::Withdraw)?;
+            let now = db::now();
+            if !repo::update_if_status(conn, &id, from, &AppealUpdate::to_status_unleased(to, now))? {
+                return Err(AppealError::StaleLease);
+            }
+            let decision = load_decision(conn, &row.decision_id)?;
+            restore_decision_status(conn, &decision)?;
+            outbox::enqueue(
+                conn,
+                "appeal.withdrawn",
+                Some(&decision.engine_id),
+                Some(&decision.subject_id),
+                json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id}),
+            )?;
+            audit_appeal(conn, &actor, "appeal.withdrawn", &id, json!({"from": from.as_str()}))?;
+            let row = load_appeal(conn, &id)?;
+            detail_in_tx(conn, &row, actor.role)
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionInput {
+    /// 1 or 2 further months.
+    pub months: u32,
+    pub reason: String,
+}
+
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub async fn extend(
+    db: &Db,
+    actor: Actor,
+    id: String,
+    input: ExtensionInput,
+) -> Result<AppealDetail, AppealError> {
+    let mut c = Checker::default();
+    c.prose("/reason", &input.reason, 2000);
+    c.finish(()).map_err(AppealError::Invalid)?;
+    db.run(move |conn| {
+        write_tx(conn, |conn| {
+            let row = load_appeal(conn, &id)?;
+            let status = row.status()?;
+            status.apply(Action::Extend)?;
+            let now = db::now();
+            let received = row.received_at.and_utc();
+            let new_due = legal_clock::extend(received, row.due_at.and_utc(), now.and_utc(), input.months, row.extension_reason.is_some())
+                .map_err(|e| match e {
+                    legal_clock::ExtensionError::InvalidLength => AppealError::invalid("/months", e.to_string()),
+                    other => AppealError::Extension(other),
+                })?;
+            let update = AppealUpdate {
+                due_at: Some(new_due.naive_utc()),
+                extension_reason: Some(Some(input.reason.clone())),
+                escalate_at: Some(legal_clock::next_escalation_at(received, new_due, row.escalation_level).map(|t| t.naive_utc())),
+                updated_at: Some(now),
+                ..Default::default()
+            };
+            if !repo::update_if_status(conn, &id, status, &update)? {
+                return Err(AppealError::StaleLease);
+            }
+            notices::insert(conn, &id, &row.subject_id, "extension", templates::extension(new_due, input.months, &input.reason), now)?;
+            let decision = load_decision(conn, &row.decision_id)?;
+            outbox::enqueue(
+                conn,
+                "appeal.extended",
+                Some(&decision.engine_id),
+                Some(&decision.subject_id),
+                json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id, "due_at": new_due}),
+            )?;
+            audit_appeal(conn, &actor, "appeal.extended", &id, json!({"months": input.months, "due_at": new_due}))?;
+            let row = load_appeal(conn, &id)?;
+            detail_in_tx(conn, &row, actor.role)
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentInput {
+    pub reviewer: String,
+    pub reason: String,
+}
+
+/// Why `reviewer` may not decide `appeal`, or `None` when they may (authority, not the filer,
+/// not an earlier reviewer of the decision, within capacity).
+pub(crate) fn ineligibility(
+    conn: &mut DbConnection,
+    reviewer: &str,
+    appeal: &AppealRow,
+    check_capacity: bool,
+) -> Result<Option<String>, AppealError> {
+    let Some(row) = routing_repo::reviewer(conn, reviewer)? else {
+        return Ok(Some(format!("{reviewer} is not a configured reviewer")));
+    };
+    let authorities = crate::routing::service::parse_authorities(&row.authorities);
+    if !authorities.contains(&appeal.decision_type) {
+        return Ok(Some(format!(
+            "{reviewer} has no authority for {} decisions",
+            appeal.decision_type
+        )));
+    }
+    if appeal.filed_by == reviewer {
+        return Ok(Some(format!("{reviewer} filed this appeal")));
+    }
+    if reviews::repo::has_reviewed(conn, &appeal.decision_id, reviewer)? {
+        return Ok(Some(format!("{reviewer} already reviewed this decision")));
+    }
+    if check_capacity && repo::live_leases(conn, reviewer, db::now())? >= i64::from(row.capacity) {
+        return Ok(Some(format!("{reviewer} is at capacity")));
+    }
+    Ok(None)
+}
+
+/// A supervisor gives an appeal to a named reviewer. Any current lease is revoked, so the
+/// previous holder's review will be refused; the appeal waits for the named reviewer's claim.
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub async fn assign(
+    db: &Db,
+    actor: Actor,
+    id: String,
+    input: AssignmentInput,
+) -> Result<AppealDetail, AppealError> {
+    let mut c = Checker::default();
+    c.identifier("/reviewer", &input.reviewer, 128);
+    c.prose("/reason", &input.reason, 2000);
+    c.finish(()).map_err(AppealError::Invalid)?;
+    db.run(move |conn| {
+        write_tx(conn, |conn| {
+            let row = load_appeal(conn, &id)?;
+            let from = row.status()?;
+            let to = from.apply(Action::Assign)?;
+            if row.reviewer_id.as_deref() != Some(input.reviewer.as_str())
+                && let Some(why) = ineligibility(conn, &input.reviewer, &row, false)?
+            {
+                return Err(AppealError::invalid("/reviewer", why));
+            }
+            let now = db::now();
+            let update = AppealUpdate {
+                assigned_to: Some(Some(input.reviewer.clone())),
+                assignment_reason: Some(Some(input.reason.clone())),
+                ..AppealUpdate::to_status_unleased(to, now)
+            };
+            if !repo::update_if_status(conn, &id, from, &update)? {
+                return Err(AppealError::StaleLease);
+            }
+            audit_appeal(
+                conn,
+                &actor,
+                "appeal.assigned",
+                &id,
+                json!({"reviewer": input.reviewer, "previous_reviewer": row.reviewer_id, "previous_assignee": row.assigned_to}),
+            )?;
+            let row = load_appeal(conn, &id)?;
+            detail_in_tx(conn, &row, actor.role)
+        })
+    })
+    .await
+}
+
+/// The decision as a reviewer sees it in a case, with its explanation.
+pub(crate) fn decision_view(row: DecisionRow) -> Result<Decision, AppealError> {
+    Ok(Decision::try_from(row)?)
+}

@@ -1,0 +1,64 @@
+//! The transactional outbox: events for scoring engines are written in the same transaction as
+//! the change they describe, and delivered later (webhooks, pull feed).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::schema::outbox;
+use crate::db::{self, DbConnection, DbError};
+
+/// A versioned event as engines receive it.
+#[derive(Debug, Serialize)]
+pub struct EventEnvelope<'a> {
+    #[serde(rename = "type")]
+    pub event_type: &'a str,
+    pub id: &'a str,
+    pub occurred_at: DateTime<Utc>,
+    pub version: u32,
+    pub data: &'a Value,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox, treat_none_as_null = true)]
+struct NewOutboxRow<'a> {
+    id: &'a str,
+    event_type: &'a str,
+    engine_id: Option<&'a str>,
+    subject_id: Option<&'a str>,
+    payload: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// Queues one event for `engine_id` about `subject_id`. Call inside the transaction that makes
+/// the change. Returns the event id.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    event_type: &str,
+    engine_id: Option<&str>,
+    subject_id: Option<&str>,
+    data: Value,
+) -> Result<String, DbError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let created_at = db::now();
+    let payload = serde_json::to_string(&EventEnvelope {
+        event_type,
+        id: &id,
+        occurred_at: created_at.and_utc(),
+        version: 1,
+        data: &data,
+    })
+    .map_err(|e| DbError::Query(diesel::result::Error::SerializationError(Box::new(e))))?;
+    diesel::insert_into(outbox::table)
+        .values(&NewOutboxRow {
+            id: &id,
+            event_type,
+            engine_id,
+            subject_id,
+            payload,
+            created_at,
+        })
+        .execute(conn)?;
+    Ok(id)
+}

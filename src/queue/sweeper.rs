@@ -1,0 +1,125 @@
+//! The sweeper runs inside every `recourse serve`. Each step is a guarded UPDATE, so several
+//! instances sweeping at once never do the same work twice: the loser's update matches no row
+//! and writes no audit entry.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::appeals::model::AppealUpdate;
+use crate::appeals::service::audit_appeal;
+use crate::appeals::{AppealError, repo};
+use crate::db::{self, Db, DbConnection, write_tx};
+use crate::domain::appeal::Action;
+use crate::domain::routing::ESCALATION_QUEUE;
+use crate::domain::{Actor, legal_clock};
+
+/// Rows handled per transaction, so a large backlog never holds the write lock for long.
+const BATCH: i64 = 200;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    pub leases_expired: usize,
+    pub escalated: usize,
+}
+
+fn sweeper() -> Actor {
+    Actor::system("system:sweeper")
+}
+
+/// One pass: expired leases back to the queue, then escalations that are due.
+pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
+    let mut report = SweepReport::default();
+    let actor = sweeper();
+    loop {
+        let n = write_tx(conn, |conn| {
+            let now = db::now();
+            let mut n = 0;
+            for id in repo::expired_leases(conn, now, BATCH)? {
+                if repo::requeue_if_expired(conn, &id, now)? {
+                    audit_appeal(conn, &actor, "appeal.lease_expired", &id, json!({}))?;
+                    n += 1;
+                }
+            }
+            Ok::<_, AppealError>(n)
+        })?;
+        report.leases_expired += n;
+        if n < BATCH as usize {
+            break;
+        }
+    }
+    loop {
+        let (seen, n) = write_tx(conn, |conn| {
+            let now = db::now();
+            let due = repo::due_for_escalation(conn, now, BATCH)?;
+            let mut n = 0;
+            for row in &due {
+                let status = row.status()?;
+                status.apply(Action::Escalate)?;
+                let received = row.received_at.and_utc();
+                let due_at = row.due_at.and_utc();
+                let level = legal_clock::escalation_level(received, due_at, now.and_utc())
+                    .max(row.escalation_level + 1)
+                    .min(3);
+                let bump: i32 = (row.escalation_level + 1..=level)
+                    .map(legal_clock::escalation_bump)
+                    .sum();
+                let overdue = level >= 3;
+                let update = AppealUpdate {
+                    escalation_level: Some(level),
+                    priority: Some(row.priority + bump),
+                    escalate_at: Some(
+                        legal_clock::next_escalation_at(received, due_at, level)
+                            .map(|t| t.naive_utc()),
+                    ),
+                    queue: overdue.then(|| ESCALATION_QUEUE.to_owned()),
+                    updated_at: Some(now),
+                    ..Default::default()
+                };
+                if repo::update_if_level(conn, &row.id, row.escalation_level, &update)? {
+                    audit_appeal(
+                        conn,
+                        &actor,
+                        if overdue {
+                            "appeal.overdue"
+                        } else {
+                            "appeal.escalated"
+                        },
+                        &row.id,
+                        json!({"from_level": row.escalation_level, "to_level": level, "priority": row.priority + bump,
+                               "queue": if overdue { ESCALATION_QUEUE } else { row.queue.as_str() }}),
+                    )?;
+                    n += 1;
+                }
+            }
+            Ok::<_, AppealError>((due.len(), n))
+        })?;
+        report.escalated += n;
+        if seen < BATCH as usize {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Runs the sweeper every `interval` until the task is dropped.
+pub async fn run(db: Db, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match db.run(sweep_once).await {
+            Ok(report) if report != SweepReport::default() => {
+                tracing::info!(
+                    leases_expired = report.leases_expired,
+                    escalated = report.escalated,
+                    "sweep"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %crate::error::cause_chain(&e), "sweep failed; will retry")
+            }
+        }
+    }
+}

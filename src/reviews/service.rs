@@ -1,0 +1,279 @@
+use serde::Deserialize;
+use serde_json::json;
+
+use super::model::{ReviewRow, status};
+use super::repo;
+use crate::appeals::model::{AppealDetail, AppealRow, AppealUpdate};
+use crate::appeals::service::{
+    audit_appeal, detail_in_tx, ineligibility, load_appeal, load_decision,
+};
+use crate::appeals::{AppealError, repo as appeal_repo};
+use crate::db::{self, Db, DbConnection, write_tx};
+use crate::decisions;
+use crate::domain::appeal::Action;
+use crate::domain::review::{ReviewOutcome, ValidReview};
+use crate::domain::validation::Checker;
+use crate::domain::{Actor, Role};
+use crate::notices::{self, templates};
+use crate::outbox;
+use crate::routing::Policy;
+
+/// Submits the leaseholder's review. With a high-impact policy, an overturn or amend waits for
+/// a second person; otherwise the outcome takes effect at once.
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub async fn submit(
+    db: &Db,
+    actor: Actor,
+    id: String,
+    review: ValidReview,
+) -> Result<AppealDetail, AppealError> {
+    db.run(move |conn| {
+        write_tx(conn, |conn| {
+            let appeal = load_appeal(conn, &id)?;
+            let from = appeal.status()?;
+            let leased_to_actor = appeal.reviewer_id.as_deref() == Some(actor.id.as_str())
+                && appeal.lease_token.as_deref() == Some(review.lease_token.as_str());
+            if from == crate::domain::appeal::AppealStatus::InReview && !leased_to_actor {
+                return Err(AppealError::StaleLease);
+            }
+            let policy = Policy::for_type(conn, &appeal.decision_type)?;
+            let needs_approval = policy.requires_approval && review.outcome.changes_outcome();
+            let to = from.apply(Action::SubmitReview { needs_approval })?;
+            let now = db::now();
+            let update = AppealUpdate {
+                decided_at: (!needs_approval).then_some(Some(now)),
+                ..AppealUpdate::to_status_unleased(to, now)
+            };
+            if !appeal_repo::update_if_leased(
+                conn,
+                &id,
+                &actor.id,
+                &review.lease_token,
+                now,
+                &update,
+            )? {
+                return Err(AppealError::StaleLease);
+            }
+            let row = ReviewRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                appeal_id: id.clone(),
+                decision_id: appeal.decision_id.clone(),
+                reviewer_id: actor.id.clone(),
+                outcome: review.outcome.as_str().to_owned(),
+                new_outcome: review.new_outcome.clone(),
+                rationale: review.rationale.clone(),
+                factors_considered: serde_json::to_string(&review.factors_considered)
+                    .unwrap_or_default(),
+                rectified_inputs: review
+                    .rectified_inputs
+                    .as_ref()
+                    .map(|r| serde_json::to_string(r).unwrap_or_default()),
+                status: if needs_approval {
+                    status::PENDING_APPROVAL
+                } else {
+                    status::FINAL
+                }
+                .to_owned(),
+                approver_id: None,
+                approval_note: None,
+                seconds_spent: appeal.claimed_at.map(|t| (now - t).num_seconds()),
+                created_at: now,
+                resolved_at: (!needs_approval).then_some(now),
+            };
+            repo::insert(conn, &row)?;
+            if needs_approval {
+                audit_appeal(
+                    conn,
+                    &actor,
+                    "appeal.review_submitted",
+                    &id,
+                    json!({"review_id": row.id, "outcome": row.outcome, "awaiting_approval": true}),
+                )?;
+            } else {
+                take_effect(conn, &appeal, &row)?;
+                audit_appeal(
+                    conn,
+                    &actor,
+                    "appeal.decided",
+                    &id,
+                    json!({"review_id": row.id, "outcome": row.outcome}),
+                )?;
+            }
+            let appeal = load_appeal(conn, &id)?;
+            detail_in_tx(conn, &appeal, actor.role)
+        })
+    })
+    .await
+}
+
+/// A final outcome: the decision's status and effective outcome change, the subject gets the
+/// outcome notice, and the engine hears of it (and of the override, if any).
+fn take_effect(
+    conn: &mut DbConnection,
+    appeal: &AppealRow,
+    review: &ReviewRow,
+) -> Result<(), AppealError> {
+    let decision = load_decision(conn, &appeal.decision_id)?;
+    let result = ReviewOutcome::parse(&review.outcome).ok_or_else(|| {
+        AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome))
+    })?;
+    let effective = review
+        .new_outcome
+        .clone()
+        .unwrap_or_else(|| decision.outcome.clone());
+    decisions::repo::set_status(
+        conn,
+        &decision.id,
+        result.decision_status().as_str(),
+        &effective,
+    )?;
+    let facts = templates::DecisionFacts {
+        decision_type: &decision.decision_type,
+        outcome: &decision.effective_outcome,
+        decided_at: decision.decided_at.and_utc(),
+    };
+    notices::insert(
+        conn,
+        &appeal.id,
+        &appeal.subject_id,
+        "outcome",
+        templates::outcome(
+            &facts,
+            result.as_str(),
+            review.new_outcome.as_deref(),
+            &review.rationale,
+        ),
+        db::now(),
+    )?;
+    let common = json!({
+        "appeal_id": appeal.id,
+        "decision_id": decision.id,
+        "external_id": decision.external_id,
+        "model": {"name": decision.model_name, "version": decision.model_version},
+        "original_outcome": decision.outcome,
+        "result": result.as_str(),
+        "effective_outcome": effective,
+    });
+    outbox::enqueue(
+        conn,
+        "appeal.decided",
+        Some(&decision.engine_id),
+        Some(&decision.subject_id),
+        common.clone(),
+    )?;
+    if result.changes_outcome() {
+        outbox::enqueue(
+            conn,
+            "decision.overridden",
+            Some(&decision.engine_id),
+            Some(&decision.subject_id),
+            common,
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalChoice {
+    Approve,
+    Return,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalInput {
+    pub decision: ApprovalChoice,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The second pair of eyes: a supervisor, or another eligible reviewer, approves a pending
+/// overturn or amend, or returns it to the queue for a fresh review. Never the first reviewer.
+#[tracing::instrument(skip_all, fields(appeal_id = %id))]
+pub async fn approve(
+    db: &Db,
+    actor: Actor,
+    id: String,
+    input: ApprovalInput,
+) -> Result<AppealDetail, AppealError> {
+    let mut c = Checker::default();
+    match (&input.note, input.decision) {
+        (Some(note), _) => c.prose("/note", note, 2000),
+        (None, ApprovalChoice::Return) => c.fail("/note", "say why the review is returned"),
+        (None, ApprovalChoice::Approve) => {}
+    }
+    c.finish(()).map_err(AppealError::Invalid)?;
+    db.run(move |conn| {
+        write_tx(conn, |conn| {
+            let appeal = load_appeal(conn, &id)?;
+            let from = appeal.status()?;
+            let action = match input.decision {
+                ApprovalChoice::Approve => Action::Approve,
+                ApprovalChoice::Return => Action::ReturnForReview,
+            };
+            let to = from.apply(action)?;
+            let pending = repo::pending_for_appeal(conn, &id)?.ok_or_else(|| {
+                AppealError::Corrupt(format!(
+                    "appeal {id} awaits approval without a pending review"
+                ))
+            })?;
+            if pending.reviewer_id == actor.id {
+                return Err(AppealError::Forbidden(
+                    "four eyes: the reviewer cannot approve their own review".into(),
+                ));
+            }
+            if actor.is(Role::Reviewer)
+                && let Some(why) = ineligibility(conn, &actor.id, &appeal, false)?
+            {
+                return Err(AppealError::Forbidden(format!(
+                    "not eligible to approve: {why}"
+                )));
+            }
+            let now = db::now();
+            let review_status = match input.decision {
+                ApprovalChoice::Approve => status::APPROVED,
+                ApprovalChoice::Return => status::RETURNED,
+            };
+            repo::resolve(
+                conn,
+                &pending.id,
+                review_status,
+                &actor.id,
+                input.note.as_deref(),
+                now,
+            )?;
+            let update = AppealUpdate {
+                decided_at: (input.decision == ApprovalChoice::Approve).then_some(Some(now)),
+                ..AppealUpdate::to_status_unleased(to, now)
+            };
+            if !appeal_repo::update_if_status(conn, &id, from, &update)? {
+                return Err(AppealError::StaleLease);
+            }
+            match input.decision {
+                ApprovalChoice::Approve => {
+                    take_effect(conn, &appeal, &pending)?;
+                    audit_appeal(
+                        conn,
+                        &actor,
+                        "appeal.approved",
+                        &id,
+                        json!({"review_id": pending.id, "outcome": pending.outcome}),
+                    )?;
+                }
+                ApprovalChoice::Return => {
+                    audit_appeal(
+                        conn,
+                        &actor,
+                        "appeal.returned",
+                        &id,
+                        json!({"review_id": pending.id}),
+                    )?;
+                }
+            }
+            let appeal = load_appeal(conn, &id)?;
+            detail_in_tx(conn, &appeal, actor.role)
+        })
+    })
+    .await
+}
