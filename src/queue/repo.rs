@@ -33,10 +33,12 @@ struct Sql {
 impl Sql {
     fn param(&mut self, bind: Bind) -> String {
         self.binds.push(bind);
+        // Numbered on both backends, so one parameter can be used several times.
+        let n = self.binds.len();
         if self.postgres {
-            format!("${}", self.binds.len())
+            format!("${n}")
         } else {
-            "?".to_owned()
+            format!("?{n}")
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::appeals::service::{
 use crate::appeals::{AppealError, repo as appeal_repo};
 use crate::db::{self, Db, DbConnection, write_tx};
 use crate::decisions;
-use crate::domain::appeal::Action;
+use crate::domain::appeal::{Action, AppealStatus};
 use crate::domain::review::{ReviewOutcome, ValidReview};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
@@ -33,7 +33,9 @@ pub async fn submit(
             let from = appeal.status()?;
             let leased_to_actor = appeal.reviewer_id.as_deref() == Some(actor.id.as_str())
                 && appeal.lease_token.as_deref() == Some(review.lease_token.as_str());
-            if from == crate::domain::appeal::AppealStatus::InReview && !leased_to_actor {
+            // A queued appeal has no live lease: whatever token is presented has expired, been
+            // released or been revoked by a reassignment.
+            if matches!(from, AppealStatus::InReview | AppealStatus::Queued) && !leased_to_actor {
                 return Err(AppealError::StaleLease);
             }
             let policy = Policy::for_type(conn, &appeal.decision_type)?;

@@ -283,3 +283,154 @@ pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Va
     assert_eq!(body["status"], status.as_u16());
     body
 }
+
+/// A substantive rationale that passes validation.
+pub const RATIONALE: &str = "Payslips supplied with the appeal show the applicant's income is 41,000, not 28,000; with that income the score clears the threshold.";
+
+impl TestApp {
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Grants a reviewer authorities and capacity.
+    pub async fn configure_reviewer(&self, id: &str, authorities: &[&str], capacity: i32) {
+        let res = self
+            .put_json(
+                &format!("/v1/reviewers/{id}"),
+                &self.token_for(Role::Admin),
+                &json!({"authorities": authorities, "capacity": capacity}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Registers `engine-1` if needed and posts a decision for `subject`; returns its id.
+    pub async fn decision_for(&self, external_id: &str, subject: &str) -> String {
+        let _ = self
+            .post_json(
+                "/v1/engines",
+                &self.token_for(Role::Admin),
+                &json!({"id": "engine-1", "name": "engine"}),
+            )
+            .await;
+        self.seed_decision(external_id, subject).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Files an appeal as the subject; returns the response.
+    pub async fn file_appeal_as_subject(&self, decision_id: &str, subject: &str) -> Response {
+        self.post_json(
+            &format!("/v1/decisions/{decision_id}/appeals"),
+            &self.token(Role::Subject, subject),
+            &appeal_body(),
+        )
+        .await
+    }
+
+    /// A queued appeal on a fresh decision for `subject`; returns the appeal id.
+    pub async fn queued_appeal(&self, external_id: &str, subject: &str) -> String {
+        let decision = self.decision_for(external_id, subject).await;
+        let res = self.file_appeal_as_subject(&decision, subject).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Claims as `reviewer`: `Some((appeal id, lease token, body))` or `None` on 204.
+    pub async fn claim(&self, reviewer: &str) -> Option<(String, String, Value)> {
+        let res = self
+            .client
+            .post(self.url("/v1/queue/claim"))
+            .bearer_auth(self.token(Role::Reviewer, reviewer))
+            .send()
+            .await
+            .unwrap();
+        match res.status() {
+            StatusCode::NO_CONTENT => None,
+            StatusCode::OK => {
+                let body: Value = res.json().await.unwrap();
+                Some((
+                    body["appeal"]["id"].as_str().unwrap().to_owned(),
+                    body["lease"]["token"].as_str().unwrap().to_owned(),
+                    body,
+                ))
+            }
+            other => panic!("claim answered {other}: {}", res.text().await.unwrap()),
+        }
+    }
+
+    pub async fn review(&self, reviewer: &str, appeal_id: &str, body: &Value) -> Response {
+        self.post_json(
+            &format!("/v1/appeals/{appeal_id}/review"),
+            &self.token(Role::Reviewer, reviewer),
+            body,
+        )
+        .await
+    }
+
+    pub async fn outbox_types(&self) -> Vec<String> {
+        use recourse::db::schema::outbox::dsl;
+        self.with_db(|c| {
+            dsl::outbox
+                .order(dsl::seq.asc())
+                .select(dsl::event_type)
+                .load(c)
+        })
+        .await
+    }
+
+    pub async fn review_count(&self, appeal_id: &str) -> i64 {
+        use recourse::db::schema::reviews::dsl;
+        let id = appeal_id.to_owned();
+        self.with_db(move |c| {
+            dsl::reviews
+                .filter(dsl::appeal_id.eq(id))
+                .count()
+                .get_result(c)
+        })
+        .await
+    }
+}
+
+pub fn appeal_body() -> Value {
+    json!({
+        "grounds": ["inaccurate_data"],
+        "statement": "My income is 41,000 a year, not 28,000. I attach my last three payslips.",
+        "corrected_inputs": {"annual_income": 41000},
+        "requested_outcome": "approved",
+        "evidence": [{"name": "payslips.pdf", "media_type": "application/pdf", "size_bytes": 183211}]
+    })
+}
+
+pub fn review_body(token: &str, outcome: &str) -> Value {
+    let mut body = json!({
+        "lease_token": token,
+        "outcome": outcome,
+        "rationale": RATIONALE,
+        "factors_considered": ["input:annual_income", "statement", "reason_code:D01"]
+    });
+    if outcome != "uphold" {
+        body["new_outcome"] = json!("approved");
+    }
+    body
+}

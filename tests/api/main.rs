@@ -2,6 +2,7 @@
 //! database (SQLite by default; Postgres when TEST_DATABASE_URL is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod appeals;
 mod audit;
 mod auth;
 mod decisions;
@@ -9,3 +10,4 @@ mod engines;
 mod errors;
 mod health;
 mod helpers;
+mod queue;

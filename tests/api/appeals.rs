@@ -1,0 +1,553 @@
+//! Filing, the legal clock, idempotency, extension, withdrawal, notices and audit per transition.
+
+use chrono::{DateTime, Months, Utc};
+use recourse::domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    RATIONALE, appeal_body, assert_problem, decision_body, review_body, spawn_app,
+};
+
+fn time(v: &Value) -> DateTime<Utc> {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_subject_files_an_appeal_and_gets_a_deadline_and_acknowledgement() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let res = app.file_appeal_as_subject(&decision, "subject-1").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let appeal: Value = res.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!("/v1/appeals/{}", appeal["id"].as_str().unwrap())
+    );
+    assert_eq!(appeal["status"], "queued");
+    assert_eq!(appeal["channel"], "web");
+    assert_eq!(appeal["queue"], "default");
+    let received = time(&appeal["received_at"]);
+    assert_eq!(
+        time(&appeal["due_at"]),
+        received.checked_add_months(Months::new(1)).unwrap()
+    );
+    assert_eq!(appeal["notices"][0]["kind"], "acknowledgement");
+    assert!(
+        appeal["notices"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("supervisory authority")
+    );
+    assert!(appeal.get("reviewer_id").is_none() && appeal.get("filed_by").is_none());
+
+    let fetched: Value = app
+        .get(
+            &format!("/v1/decisions/{decision}"),
+            &app.token(Role::Subject, "subject-1"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["status"], "under_appeal");
+    assert_eq!(app.outbox_types().await, ["appeal.filed"]);
+}
+
+#[tokio::test]
+async fn a_subject_cannot_appeal_or_see_someone_elses_decision() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let res = app.file_appeal_as_subject(&decision, "subject-2").await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let appeal = app.queued_appeal("a-2", "subject-1").await;
+    let res = app
+        .get(
+            &format!("/v1/appeals/{appeal}"),
+            &app.token(Role::Subject, "subject-2"),
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app
+        .get(
+            &format!("/v1/appeals/{appeal}/notices"),
+            &app.token(Role::Subject, "subject-1"),
+        )
+        .await;
+    let notices: Value = res.json().await.unwrap();
+    assert_eq!(notices["items"].as_array().unwrap().len(), 1);
+    for role in [Role::Engine, Role::Admin] {
+        let res = app
+            .get(&format!("/v1/appeals/{appeal}"), &app.token_for(role))
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}
+
+#[tokio::test]
+async fn an_agent_files_for_a_caller_with_a_verified_identity_check() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let path = format!("/v1/decisions/{decision}/appeals");
+    let agent = app.token(Role::Agent, "agent-ann");
+    let res = app.post_json(&path, &agent, &appeal_body()).await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let pointers: Vec<_> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/channel", "/identity_check"]);
+
+    let mut filed = appeal_body();
+    filed["channel"] = json!("phone");
+    filed["identity_check"] =
+        json!({"method": "knowledge-based: date of birth and postcode", "result": "verified"});
+    let res = app.post_json(&path, &agent, &filed).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let appeal: Value = res.json().await.unwrap();
+    assert_eq!(appeal["channel"], "phone");
+    assert_eq!(appeal["filed_by_role"], "agent");
+    assert_eq!(appeal["identity_check"]["checked_by"], "agent-ann");
+    assert_eq!(appeal["identity_check"]["result"], "verified");
+}
+
+#[tokio::test]
+async fn the_filing_window_is_six_months_by_default_and_configurable() {
+    let app = spawn_app().await;
+    app.decision_for("warmup", "s").await;
+    let mut old = decision_body("old-1", "subject-1");
+    old["decided_at"] = json!((Utc::now() - chrono::Duration::days(200)).to_rfc3339());
+    let res = app.post_decision("engine-1", &old).await;
+    let decision = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app.file_appeal_as_subject(&decision, "subject-1").await;
+    let problem = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "filing_window_closed",
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("closed on"));
+
+    let res = app
+        .put_json(
+            "/v1/policies/credit_limit",
+            &app.token_for(Role::Admin),
+            &json!({"filing_window_months": 12}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.file_appeal_as_subject(&decision, "subject-1")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let res = app
+        .put_json(
+            "/v1/policies/credit_limit",
+            &app.token_for(Role::Admin),
+            &json!({"filing_window_months": 3}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn a_decision_has_at_most_one_open_appeal() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let first: Value = app
+        .file_appeal_as_subject(&decision, "subject-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = app.file_appeal_as_subject(&decision, "subject-1").await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "appeal_already_open").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(first["id"].as_str().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn concurrent_filings_on_one_decision_open_one_appeal() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let token = app.token(Role::Subject, "subject-1");
+    let path = app.url(&format!("/v1/decisions/{decision}/appeals"));
+    let requests = (0..8).map(|_| {
+        app.client
+            .post(&path)
+            .bearer_auth(&token)
+            .json(&appeal_body())
+            .send()
+    });
+    let statuses: Vec<_> = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status())
+        .collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        7,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_response_and_refuses_a_different_body() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let path = app.url(&format!("/v1/decisions/{decision}/appeals"));
+    let token = app.token(Role::Subject, "subject-1");
+    let send = |body: Value| {
+        app.client
+            .post(&path)
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "k-123")
+            .json(&body)
+            .send()
+    };
+    let first = send(appeal_body()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = send(appeal_body()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let mut other = appeal_body();
+    other["statement"] = json!("A different statement entirely.");
+    let res = send(other).await.unwrap();
+    assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert_eq!(app.audit_count(first["id"].as_str().unwrap()).await, 1);
+}
+
+#[tokio::test]
+async fn a_supervisor_extends_once_before_the_deadline_with_a_notice() {
+    let app = spawn_app().await;
+    let appeal = app.queued_appeal("a-1", "subject-1").await;
+    let path = format!("/v1/appeals/{appeal}/extension");
+    let supervisor = app.token_for(Role::Supervisor);
+    let before: Value = app
+        .get(&format!("/v1/appeals/{appeal}"), &supervisor)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let res = app
+        .post_json(
+            &path,
+            &app.token_for(Role::Reviewer),
+            &json!({"months": 1, "reason": "x"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app
+        .post_json(
+            &path,
+            &supervisor,
+            &json!({"months": 3, "reason": "Awaiting records"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    let res = app
+        .post_json(
+            &path,
+            &supervisor,
+            &json!({"months": 2, "reason": "Awaiting bank records"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let after: Value = res.json().await.unwrap();
+    let received = time(&before["received_at"]);
+    assert_eq!(
+        time(&after["due_at"]),
+        received.checked_add_months(Months::new(3)).unwrap()
+    );
+    assert_eq!(after["extended"], true);
+    let kinds: Vec<_> = after["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["acknowledgement", "extension"]);
+    assert!(
+        after["notices"][1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Awaiting bank records")
+    );
+
+    let res = app
+        .post_json(&path, &supervisor, &json!({"months": 1, "reason": "again"}))
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "extension_refused").await;
+}
+
+#[tokio::test]
+async fn an_extension_after_the_deadline_is_refused() {
+    use diesel::prelude::*;
+    use recourse::db::schema::appeals::dsl;
+    let app = spawn_app().await;
+    let appeal = app.queued_appeal("a-1", "subject-1").await;
+    let past = (Utc::now() - chrono::Duration::hours(1)).naive_utc();
+    let id = appeal.clone();
+    app.with_db(move |c| {
+        diesel::update(dsl::appeals.find(id))
+            .set(dsl::due_at.eq(past))
+            .execute(c)
+    })
+    .await;
+    let res = app
+        .post_json(
+            &format!("/v1/appeals/{appeal}/extension"),
+            &app.token_for(Role::Supervisor),
+            &json!({"months": 1, "reason": "late"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "extension_refused").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("deadline has passed")
+    );
+}
+
+#[tokio::test]
+async fn the_filer_withdraws_before_a_decision_and_the_decision_stands_again() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let appeal: Value = app
+        .file_appeal_as_subject(&decision, "subject-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = appeal["id"].as_str().unwrap();
+    let path = format!("/v1/appeals/{id}/withdrawal");
+    let res = app
+        .post_json(&path, &app.token(Role::Subject, "subject-2"), &json!({}))
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app
+        .post_json(&path, &app.token(Role::Agent, "agent-x"), &json!({}))
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let res = app
+        .post_json(&path, &app.token(Role::Subject, "subject-1"), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "withdrawn");
+    let d: Value = app
+        .get(
+            &format!("/v1/decisions/{decision}"),
+            &app.token_for(Role::Dpo),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["status"], "effective");
+    let res = app
+        .post_json(&path, &app.token(Role::Subject, "subject-1"), &json!({}))
+        .await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "illegal_transition").await;
+    assert!(problem["detail"].as_str().unwrap().contains("withdrawn"));
+    // A withdrawn appeal does not block a new one.
+    assert_eq!(
+        app.file_appeal_as_subject(&decision, "subject-1")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn filing_validation_points_at_each_bad_field() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    type Breaker = fn(&mut Value);
+    let cases: Vec<(&str, Breaker)> = vec![
+        ("/grounds", |b| b["grounds"] = json!([])),
+        ("/grounds/0", |b| b["grounds"] = json!(["because"])),
+        ("/statement", |b| b["statement"] = json!("  ")),
+        ("/corrected_inputs/annual_income", |b| {
+            b["corrected_inputs"]["annual_income"] = json!([1])
+        }),
+        ("/evidence/0/sha256", |b| {
+            b["evidence"][0]["sha256"] = json!("zz")
+        }),
+        ("/channel", |b| b["channel"] = json!("phone")),
+        ("/identity_check", |b| {
+            b["identity_check"] = json!({"method": "m", "result": "verified"})
+        }),
+        ("/status", |b| b["status"] = json!("decided")),
+    ];
+    for (pointer, breaker) in cases {
+        let mut body = appeal_body();
+        breaker(&mut body);
+        let res = app
+            .post_json(
+                &format!("/v1/decisions/{decision}/appeals"),
+                &app.token(Role::Subject, "subject-1"),
+                &body,
+            )
+            .await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let pointers: Vec<_> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["pointer"].as_str().unwrap())
+            .collect();
+        assert!(
+            pointers.contains(&pointer),
+            "expected {pointer}, got {pointers:?}"
+        );
+    }
+}
+
+/// Walks one appeal through its life and checks each transition's audit entry and event.
+#[tokio::test]
+async fn every_transition_writes_one_audit_entry_and_its_event() {
+    let app = spawn_app().await;
+    app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+    let appeal = app.queued_appeal("a-1", "subject-1").await;
+    assert_eq!(app.audit_count(&appeal).await, 1);
+    assert_eq!(app.outbox_types().await, ["appeal.filed"]);
+
+    let (_, token, _) = app.claim("rev-1").await.unwrap();
+    assert_eq!(app.audit_count(&appeal).await, 2);
+    let res = app
+        .post_json(
+            &format!("/v1/appeals/{appeal}/lease/heartbeat"),
+            &app.token(Role::Reviewer, "rev-1"),
+            &json!({"lease_token": token}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.audit_count(&appeal).await, 3);
+    let res = app
+        .client
+        .delete(app.url(&format!("/v1/appeals/{appeal}/lease")))
+        .bearer_auth(app.token(Role::Reviewer, "rev-1"))
+        .json(&json!({"lease_token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.audit_count(&appeal).await, 4);
+
+    let res = app
+        .post_json(
+            &format!("/v1/appeals/{appeal}/extension"),
+            &app.token_for(Role::Supervisor),
+            &json!({"months": 1, "reason": "More time needed for records"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.audit_count(&appeal).await, 5);
+    assert_eq!(
+        app.outbox_types().await,
+        ["appeal.filed", "appeal.extended"]
+    );
+
+    let (_, token, _) = app.claim("rev-1").await.unwrap();
+    let res = app
+        .review("rev-1", &appeal, &review_body(&token, "overturn"))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(app.audit_count(&appeal).await, 7);
+    assert_eq!(
+        app.outbox_types().await,
+        [
+            "appeal.filed",
+            "appeal.extended",
+            "appeal.decided",
+            "decision.overridden"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_overturn_changes_the_effective_outcome_and_sends_an_outcome_notice() {
+    let app = spawn_app().await;
+    app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let appeal: Value = app
+        .file_appeal_as_subject(&decision, "subject-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = appeal["id"].as_str().unwrap();
+    let (claimed, token, _) = app.claim("rev-1").await.unwrap();
+    assert_eq!(claimed, id);
+    let res = app
+        .review("rev-1", id, &review_body(&token, "overturn"))
+        .await;
+    let decided: Value = res.json().await.unwrap();
+    assert_eq!(decided["status"], "decided");
+    assert_eq!(decided["outcome"]["result"], "overturn");
+    assert_eq!(decided["outcome"]["rationale"], RATIONALE);
+    let outcome_notice = decided["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "outcome")
+        .unwrap();
+    let text = outcome_notice["body"].as_str().unwrap();
+    assert!(
+        text.contains("overturned") && text.contains(RATIONALE) && text.contains("courts"),
+        "{text}"
+    );
+
+    let d: Value = app
+        .get(
+            &format!("/v1/decisions/{decision}"),
+            &app.token(Role::Subject, "subject-1"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["status"], "overturned");
+    assert_eq!(d["outcome"], "declined");
+    assert_eq!(d["effective_outcome"], "approved");
+}
