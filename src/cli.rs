@@ -22,13 +22,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 )]
 pub struct Cli {
     /// Log format on stderr.
-    #[arg(
-        long,
-        env = "RECOURSE_LOG_FORMAT",
-        value_enum,
-        default_value = "auto",
-        global = true
-    )]
+    #[arg(long, env = "RECOURSE_LOG_FORMAT", value_enum, default_value = "auto", global = true)]
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -134,9 +128,9 @@ async fn migrate(args: MigrateArgs) -> Result<(), BoxError> {
 fn token(args: TokenArgs) -> Result<(), BoxError> {
     let url = args.database.parse_url()?;
     let keys = JwtKeys::load(&args.jwt, &url)?;
-    let minter = keys.minter.ok_or(
-        "this algorithm needs --jwt-private-key (RECOURSE_JWT_PRIVATE_KEY) to mint tokens",
-    )?;
+    let minter = keys
+        .minter
+        .ok_or("this algorithm needs --jwt-private-key (RECOURSE_JWT_PRIVATE_KEY) to mint tokens")?;
     println!("{}", minter.mint(args.role, &args.sub, args.ttl)?);
     Ok(())
 }

@@ -41,11 +41,7 @@ pub struct DatabaseArgs {
     )]
     pub url: String,
     /// Maximum pooled connections per instance.
-    #[arg(
-        long = "db-pool-size",
-        env = "RECOURSE_DB_POOL_SIZE",
-        default_value_t = 16
-    )]
+    #[arg(long = "db-pool-size", env = "RECOURSE_DB_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before it gets 503.
     #[arg(long = "db-pool-timeout", env = "RECOURSE_DB_POOL_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
@@ -64,11 +60,7 @@ pub struct JwtArgs {
     pub algorithm: JwtAlgorithm,
     /// HS256 shared secret, at least 32 bytes. When unset on SQLite, a secret is generated on
     /// first run and stored beside the database file with mode 0600.
-    #[arg(
-        long = "jwt-secret",
-        env = "RECOURSE_JWT_SECRET",
-        hide_env_values = true
-    )]
+    #[arg(long = "jwt-secret", env = "RECOURSE_JWT_SECRET", hide_env_values = true)]
     pub secret: Option<SecretString>,
     /// File holding the HS256 secret.
     #[arg(long = "jwt-secret-file", env = "RECOURSE_JWT_SECRET_FILE")]
@@ -76,20 +68,12 @@ pub struct JwtArgs {
     /// PEM public key for RS256 or EdDSA.
     #[arg(long = "jwt-public-key", env = "RECOURSE_JWT_PUBLIC_KEY")]
     pub public_key: Option<PathBuf>,
-    /// PEM private key, used only by `recourse token` to mint RS256 or EdDSA tokens.
+    /// PEM private key, used only to mint RS256 or EdDSA tokens (`recourse token`, `--demo`).
     #[arg(long = "jwt-private-key", env = "RECOURSE_JWT_PRIVATE_KEY")]
     pub private_key: Option<PathBuf>,
-    #[arg(
-        long = "jwt-issuer",
-        env = "RECOURSE_JWT_ISSUER",
-        default_value = "recourse"
-    )]
+    #[arg(long = "jwt-issuer", env = "RECOURSE_JWT_ISSUER", default_value = "recourse")]
     pub issuer: String,
-    #[arg(
-        long = "jwt-audience",
-        env = "RECOURSE_JWT_AUDIENCE",
-        default_value = "recourse"
-    )]
+    #[arg(long = "jwt-audience", env = "RECOURSE_JWT_AUDIENCE", default_value = "recourse")]
     pub audience: String,
     /// Clock skew allowed on exp and nbf, in seconds (at most 60).
     #[arg(long = "jwt-leeway", env = "RECOURSE_JWT_LEEWAY", default_value_t = 30)]

@@ -52,24 +52,17 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
     let now = Utc::now();
     let mut created = 0;
     for (i, (engine, draft)) in sample_decisions(now).into_iter().enumerate() {
-        let decision = ValidDecision::parse(draft, now)
-            .map_err(|e| DemoError::Invalid(format!("#{i}: {e:?}")))?;
+        let decision = ValidDecision::parse(draft, now).map_err(|e| DemoError::Invalid(format!("#{i}: {e:?}")))?;
         let actor = Actor {
             id: engine.into(),
             role: Role::Engine,
             request_id: None,
         };
-        if let decisions::Ingested::Created(_) =
-            decisions::service::ingest(db, actor, decision).await?
-        {
+        if let decisions::Ingested::Created(_) = decisions::service::ingest(db, actor, decision).await? {
             created += 1;
         }
     }
-    tracing::info!(
-        engines = ENGINES.len(),
-        decisions_created = created,
-        "demo data seeded"
-    );
+    tracing::info!(engines = ENGINES.len(), decisions_created = created, "demo data seeded");
     Ok(())
 }
 

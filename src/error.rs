@@ -147,9 +147,7 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Unavailable(_) => ApiError::Unavailable(Box::new(e)),
-            DbError::Query(diesel::result::Error::NotFound) => {
-                ApiError::not_found("no such resource")
-            }
+            DbError::Query(diesel::result::Error::NotFound) => ApiError::not_found("no such resource"),
             other => ApiError::Internal(Box::new(other)),
         }
     }
@@ -180,18 +178,13 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let problem = match self {
-            ApiError::Client { code, detail, .. } => {
-                Problem::new(status, code, Some(detail.clone()))
-            }
+            ApiError::Client { code, detail, .. } => Problem::new(status, code, Some(detail.clone())),
             ApiError::Validation(errors) => Problem {
                 errors: errors.clone(),
                 ..Problem::new(
                     status,
                     "validation_failed",
-                    Some(format!(
-                        "{} field(s) failed validation; see errors",
-                        errors.len()
-                    )),
+                    Some(format!("{} field(s) failed validation; see errors", errors.len())),
                 )
             },
             ApiError::Unavailable(cause) => {

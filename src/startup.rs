@@ -42,11 +42,7 @@ pub struct Application {
 }
 
 /// Connects to the database and applies pending migrations, off the async threads.
-pub async fn connect_and_migrate(
-    url: &DatabaseUrl,
-    size: u32,
-    timeout: Duration,
-) -> Result<Db, StartupError> {
+pub async fn connect_and_migrate(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Db, StartupError> {
     let url = url.clone();
     let db = tokio::task::spawn_blocking(move || -> Result<Db, DbError> {
         let db = Db::connect(&url, size, timeout)?;
@@ -62,12 +58,7 @@ pub async fn connect_and_migrate(
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = connect_and_migrate(
-            &settings.database_url,
-            settings.pool_size,
-            settings.pool_timeout,
-        )
-        .await?;
+        let db = connect_and_migrate(&settings.database_url, settings.pool_size, settings.pool_timeout).await?;
         let keys = JwtKeys::load(&settings.jwt, &settings.database_url)?;
         if let Some(path) = &keys.generated_secret_at {
             tracing::info!(path = %path.display(), "generated a development JWT secret (mode 0600)");
@@ -100,10 +91,7 @@ impl Application {
             database = %settings.database_url,
             "recourse is listening"
         );
-        let sweeper = tokio::spawn(crate::queue::sweeper::run(
-            db.clone(),
-            workflow.sweep_interval,
-        ));
+        let sweeper = tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval));
         Ok(Self {
             port,
             sweeper,

@@ -29,11 +29,7 @@ pub fn init(format: LogFormat) {
         .with_writer(std::io::stderr);
     // A second init (tests spawn many apps in one process) is harmless and ignored.
     let _ = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init()
+        builder.json().flatten_event(true).with_current_span(true).try_init()
     } else {
         builder.try_init()
     };
@@ -48,9 +44,7 @@ struct StartedAt(Instant);
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         request.extensions_mut().insert(StartedAt(Instant::now()));
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
+        let route = request.match_pattern().unwrap_or_else(|| "(unmatched)".to_owned());
         let request_id = request
             .extensions()
             .get::<RequestId>()
@@ -64,10 +58,7 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
-    fn on_request_end<B: MessageBody>(
-        span: Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
         let _entered = span.enter();
         match outcome {
             Ok(response) => {

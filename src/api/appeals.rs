@@ -18,13 +18,7 @@ use crate::idempotency;
 use crate::queue::service::{self as queue, ClaimOptions};
 use crate::reviews::service::{self as reviews, ApprovalInput};
 
-const APPEAL_READERS: &[Role] = &[
-    Role::Subject,
-    Role::Agent,
-    Role::Reviewer,
-    Role::Supervisor,
-    Role::Dpo,
-];
+const APPEAL_READERS: &[Role] = &[Role::Subject, Role::Agent, Role::Reviewer, Role::Supervisor, Role::Dpo];
 
 impl From<AppealError> for ApiError {
     fn from(e: AppealError) -> Self {
@@ -44,17 +38,11 @@ impl From<AppealError> for ApiError {
                 "appeal_already_open",
                 format!("this decision already has an open appeal: {appeal_id}"),
             ),
-            AppealError::IllegalTransition(t) => {
-                ApiError::conflict("illegal_transition", t.to_string())
-            }
+            AppealError::IllegalTransition(t) => ApiError::conflict("illegal_transition", t.to_string()),
             AppealError::StaleLease => ApiError::conflict("stale_lease", e.to_string()),
             AppealError::AtCapacity { .. } => ApiError::conflict("at_capacity", e.to_string()),
-            AppealError::Extension(ExtensionError::InvalidLength) => {
-                ApiError::invalid_field("/months", e.to_string())
-            }
-            AppealError::Extension(inner) => {
-                ApiError::conflict("extension_refused", inner.to_string())
-            }
+            AppealError::Extension(ExtensionError::InvalidLength) => ApiError::invalid_field("/months", e.to_string()),
+            AppealError::Extension(inner) => ApiError::conflict("extension_refused", inner.to_string()),
             AppealError::IdempotencyMismatch => ApiError::client(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -66,11 +54,7 @@ impl From<AppealError> for ApiError {
     }
 }
 
-fn idempotency_key(
-    req: &HttpRequest,
-    target: &str,
-    body: &Value,
-) -> Result<Option<IdempotencyKey>, ApiError> {
+fn idempotency_key(req: &HttpRequest, target: &str, body: &Value) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(raw) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
@@ -105,30 +89,19 @@ pub async fn file_appeal(
     require_role(&actor, &[Role::Subject, Role::Agent])?;
     let draft: AppealDraft = from_value(&body.0)?;
     let decision_id = decision_id.into_inner();
-    let key = idempotency_key(
-        &req,
-        &format!("POST /v1/decisions/{decision_id}/appeals"),
-        &body.0,
-    )?;
-    Ok(
-        match service::file(&db, actor, decision_id, draft, key).await? {
-            Filed::Created(detail) => HttpResponse::Created()
-                .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
-                .json(detail),
-            Filed::Replayed { status, body } => {
-                HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED))
-                    .json(body)
-            }
-        },
-    )
+    let key = idempotency_key(&req, &format!("POST /v1/decisions/{decision_id}/appeals"), &body.0)?;
+    Ok(match service::file(&db, actor, decision_id, draft, key).await? {
+        Filed::Created(detail) => HttpResponse::Created()
+            .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
+            .json(detail),
+        Filed::Replayed { status, body } => {
+            HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED)).json(body)
+        }
+    })
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn get_appeal(
-    db: web::Data<Db>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_appeal(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, APPEAL_READERS)?;
     Ok(HttpResponse::Ok().json(service::get(&db, actor, id.into_inner()).await?))
 }
@@ -145,11 +118,7 @@ pub async fn list_appeal_notices(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn withdraw_appeal(
-    db: web::Data<Db>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw_appeal(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Subject, Role::Agent])?;
     Ok(HttpResponse::Ok().json(service::withdraw(&db, actor, id.into_inner()).await?))
 }
@@ -218,14 +187,7 @@ pub async fn heartbeat_lease(
     body: ApiJson<LeaseBody>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Reviewer])?;
-    let lease = queue::heartbeat(
-        &db,
-        actor,
-        id.into_inner(),
-        body.0.lease_token,
-        workflow.lease,
-    )
-    .await?;
+    let lease = queue::heartbeat(&db, actor, id.into_inner(), body.0.lease_token, workflow.lease).await?;
     Ok(HttpResponse::Ok().json(lease))
 }
 

@@ -26,17 +26,15 @@ const READERS: &[Role] = &[
 impl From<DecisionError> for ApiError {
     fn from(e: DecisionError) -> Self {
         match e {
-            DecisionError::EngineNotRegistered(id) => ApiError::forbidden(format!(
-                "the token names engine {id:?}, which is not registered"
-            )),
+            DecisionError::EngineNotRegistered(id) => {
+                ApiError::forbidden(format!("the token names engine {id:?}, which is not registered"))
+            }
             DecisionError::Conflict {
                 external_id,
                 existing_id,
             } => ApiError::conflict(
                 "decision_conflict",
-                format!(
-                    "external_id {external_id:?} already names decision {existing_id} with different content"
-                ),
+                format!("external_id {external_id:?} already names decision {existing_id} with different content"),
             ),
             DecisionError::NotFound => ApiError::not_found("no such decision"),
             DecisionError::Corrupt(e) => ApiError::internal(e),
@@ -89,13 +87,10 @@ pub async fn post_decision_batch(
         .map(|(i, item)| {
             let prefix = format!("/decisions/{i}");
             let draft: DecisionDraft = from_value(item).map_err(|e| match e {
-                ApiError::Validation(errors) => {
-                    errors.into_iter().map(|e| e.under(&prefix)).collect()
-                }
+                ApiError::Validation(errors) => errors.into_iter().map(|e| e.under(&prefix)).collect(),
                 other => vec![FieldError::new(prefix.clone(), other.to_string())],
             })?;
-            ValidDecision::parse(draft, now)
-                .map_err(|errors| errors.into_iter().map(|e| e.under(&prefix)).collect())
+            ValidDecision::parse(draft, now).map_err(|errors| errors.into_iter().map(|e| e.under(&prefix)).collect())
         })
         .collect();
     drop(items);
@@ -111,11 +106,7 @@ pub async fn post_decision_batch(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn get_decision(
-    db: web::Data<Db>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_decision(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, READERS)?;
     let decision = service::get(&db, actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(decision))

@@ -12,10 +12,9 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Invalid(errors) => ApiError::validation(errors),
-            EngineError::AlreadyRegistered(id) => ApiError::conflict(
-                "engine_exists",
-                format!("engine {id:?} is already registered"),
-            ),
+            EngineError::AlreadyRegistered(id) => {
+                ApiError::conflict("engine_exists", format!("engine {id:?} is already registered"))
+            }
             EngineError::Db(e) => e.into(),
         }
     }

@@ -69,9 +69,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("bad_body", format!("cannot read the body: {e}"))
-                })?;
+                let chunk =
+                    chunk.map_err(|e| ApiError::bad_request("bad_body", format!("cannot read the body: {e}")))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -128,10 +127,7 @@ fn data_error(pointer: String, message: &str) -> ApiError {
             .map(str::to_owned)
     };
     if let Some(field) = quoted("missing field `") {
-        return ApiError::invalid_field(
-            format!("{pointer}/{}", escape_pointer_token(&field)),
-            "is required",
-        );
+        return ApiError::invalid_field(format!("{pointer}/{}", escape_pointer_token(&field)), "is required");
     }
     if let Some(field) = quoted("unknown field `") {
         let at = if pointer.ends_with(&format!("/{}", escape_pointer_token(&field))) {
@@ -198,9 +194,7 @@ mod tests {
         assert_eq!(pointers(r#"{"external_id": "x"}"#), ["/subject_id"]);
         assert_eq!(pointers(r#"{"surprise": 1}"#), ["/surprise"]);
         assert_eq!(
-            pointers(
-                r#"{"external_id":"a","subject_id":"b","decision_type":"c","outcome":"d","score":1e999}"#
-            ),
+            pointers(r#"{"external_id":"a","subject_id":"b","decision_type":"c","outcome":"d","score":1e999}"#),
             ["/score"]
         );
     }

@@ -18,17 +18,14 @@ pub async fn add_request_id_header(
     if let Some(id) = id
         && let Ok(value) = HeaderValue::from_str(&id.to_string())
     {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }
 
 /// Rewrites error responses produced by the framework itself (405 from the router, payload
 /// errors and the like) into problem+json, so that clients see one error format everywhere.
-pub fn problem_for_bare_errors<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>>
+pub fn problem_for_bare_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>>
 where
     B: MessageBody + 'static,
 {
@@ -48,7 +45,6 @@ where
     };
     let (req, _) = res.into_parts();
     let response = Problem::new(status, Problem::code_for_status(status), detail).into_response();
-    let res: ServiceResponse<EitherBody<B, BoxBody>> =
-        ServiceResponse::new(req, response).map_into_right_body();
+    let res: ServiceResponse<EitherBody<B, BoxBody>> = ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }

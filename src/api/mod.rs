@@ -20,9 +20,11 @@ use crate::error::ApiError;
 pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow) {
     cfg.app_data(web::Data::new(limits))
         .app_data(web::Data::new(workflow))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
-        }))
+        .app_data(
+            web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
+            }),
+        )
         .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| ApiError::not_found(format!("no such resource: {e}")).into()),
@@ -36,70 +38,34 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow) 
                         .route(web::get().to(engines::list_engines))
                         .route(web::post().to(engines::register_engine)),
                 )
-                .service(
-                    web::resource("/decisions").route(web::post().to(decisions::post_decision)),
-                )
+                .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))
                 .service(
                     web::resource("/decisions/batch")
                         .app_data(json::BodyLimit(limits.batch_body_bytes))
                         .route(web::post().to(decisions::post_decision_batch)),
                 )
-                .service(
-                    web::resource("/decisions/{id}").route(web::get().to(decisions::get_decision)),
-                )
+                .service(web::resource("/decisions/{id}").route(web::get().to(decisions::get_decision)))
                 .service(
                     web::resource("/subjects/{subject_id}/decisions")
                         .route(web::get().to(decisions::list_subject_decisions)),
                 )
-                .service(
-                    web::resource("/decisions/{id}/appeals")
-                        .route(web::post().to(appeals::file_appeal)),
-                )
+                .service(web::resource("/decisions/{id}/appeals").route(web::post().to(appeals::file_appeal)))
                 .service(web::resource("/appeals/{id}").route(web::get().to(appeals::get_appeal)))
-                .service(
-                    web::resource("/appeals/{id}/notices")
-                        .route(web::get().to(appeals::list_appeal_notices)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/withdrawal")
-                        .route(web::post().to(appeals::withdraw_appeal)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/extension")
-                        .route(web::post().to(appeals::extend_appeal)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/assignment")
-                        .route(web::post().to(appeals::assign_appeal)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/review")
-                        .route(web::post().to(appeals::review_appeal)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/approval")
-                        .route(web::post().to(appeals::approve_review)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/lease")
-                        .route(web::delete().to(appeals::release_lease)),
-                )
-                .service(
-                    web::resource("/appeals/{id}/lease/heartbeat")
-                        .route(web::post().to(appeals::heartbeat_lease)),
-                )
+                .service(web::resource("/appeals/{id}/notices").route(web::get().to(appeals::list_appeal_notices)))
+                .service(web::resource("/appeals/{id}/withdrawal").route(web::post().to(appeals::withdraw_appeal)))
+                .service(web::resource("/appeals/{id}/extension").route(web::post().to(appeals::extend_appeal)))
+                .service(web::resource("/appeals/{id}/assignment").route(web::post().to(appeals::assign_appeal)))
+                .service(web::resource("/appeals/{id}/review").route(web::post().to(appeals::review_appeal)))
+                .service(web::resource("/appeals/{id}/approval").route(web::post().to(appeals::approve_review)))
+                .service(web::resource("/appeals/{id}/lease").route(web::delete().to(appeals::release_lease)))
+                .service(web::resource("/appeals/{id}/lease/heartbeat").route(web::post().to(appeals::heartbeat_lease)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))
                 .service(web::resource("/queues").route(web::get().to(routing::list_queues)))
                 .service(web::resource("/queues/{name}").route(web::put().to(routing::put_queue)))
                 .service(web::resource("/reviewers").route(web::get().to(routing::list_reviewers)))
-                .service(
-                    web::resource("/reviewers/{id}").route(web::put().to(routing::put_reviewer)),
-                )
+                .service(web::resource("/reviewers/{id}").route(web::put().to(routing::put_reviewer)))
                 .service(web::resource("/policies").route(web::get().to(routing::list_policies)))
-                .service(
-                    web::resource("/policies/{decision_type}")
-                        .route(web::put().to(routing::put_policy)),
-                ),
+                .service(web::resource("/policies/{decision_type}").route(web::put().to(routing::put_policy))),
         )
         .default_service(web::to(not_found));
 }

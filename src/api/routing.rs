@@ -13,10 +13,9 @@ impl From<RoutingError> for ApiError {
     fn from(e: RoutingError) -> Self {
         match e {
             RoutingError::Invalid(errors) => ApiError::validation(errors),
-            RoutingError::Db(e) if e.is_unique_violation() => ApiError::conflict(
-                "concurrent_update",
-                "the configuration changed concurrently; retry",
-            ),
+            RoutingError::Db(e) if e.is_unique_violation() => {
+                ApiError::conflict("concurrent_update", "the configuration changed concurrently; retry")
+            }
             RoutingError::Db(e) => e.into(),
         }
     }
@@ -64,8 +63,7 @@ pub async fn put_policy(
     body: ApiJson<PolicyInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;
-    Ok(HttpResponse::Ok()
-        .json(service::put_policy(&db, actor, decision_type.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(service::put_policy(&db, actor, decision_type.into_inner(), body.0).await?))
 }
 
 #[tracing::instrument(skip_all)]

@@ -29,9 +29,7 @@ pub enum AppealError {
     AlreadyOpen { appeal_id: String },
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
-    #[error(
-        "the lease token is not current: the lease expired, was released or belongs to someone else"
-    )]
+    #[error("the lease token is not current: the lease expired, was released or belongs to someone else")]
     StaleLease,
     #[error("reviewer {reviewer} is at capacity ({capacity} open leases)")]
     AtCapacity { reviewer: String, capacity: i32 },

@@ -47,9 +47,8 @@ pub struct AppealRow {
 
 impl AppealRow {
     pub fn status(&self) -> Result<AppealStatus, AppealError> {
-        AppealStatus::parse(&self.status).ok_or_else(|| {
-            AppealError::Corrupt(format!("appeal {} has status {:?}", self.id, self.status))
-        })
+        AppealStatus::parse(&self.status)
+            .ok_or_else(|| AppealError::Corrupt(format!("appeal {} has status {:?}", self.id, self.status)))
     }
 }
 
@@ -145,11 +144,7 @@ pub struct OutcomeView {
     pub decided_at: DateTime<Utc>,
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
-    id: &str,
-    field: &str,
-    raw: &str,
-) -> Result<T, AppealError> {
+fn parse_json<T: serde::de::DeserializeOwned>(id: &str, field: &str, raw: &str) -> Result<T, AppealError> {
     serde_json::from_str(raw).map_err(|e| AppealError::Corrupt(format!("appeal {id} {field}: {e}")))
 }
 

@@ -14,9 +14,7 @@ fn open_statuses() -> [&'static str; 3] {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &AppealRow) -> Result<(), DbError> {
-    diesel::insert_into(appeals::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(appeals::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -24,10 +22,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<AppealRow>, DbEr
     Ok(appeals::table.find(id).first(conn).optional()?)
 }
 
-pub fn open_for_decision(
-    conn: &mut DbConnection,
-    decision_id: &str,
-) -> Result<Option<String>, DbError> {
+pub fn open_for_decision(conn: &mut DbConnection, decision_id: &str) -> Result<Option<String>, DbError> {
     Ok(appeals::table
         .filter(appeals::decision_id.eq(decision_id))
         .filter(appeals::status.eq_any(open_statuses()))
@@ -44,11 +39,7 @@ pub fn for_decision(conn: &mut DbConnection, decision_id: &str) -> Result<Vec<Ap
 }
 
 /// Live leases a reviewer holds now.
-pub fn live_leases(
-    conn: &mut DbConnection,
-    reviewer: &str,
-    now: NaiveDateTime,
-) -> Result<i64, DbError> {
+pub fn live_leases(conn: &mut DbConnection, reviewer: &str, now: NaiveDateTime) -> Result<i64, DbError> {
     Ok(appeals::table
         .filter(appeals::reviewer_id.eq(reviewer))
         .filter(appeals::status.eq(AppealStatus::InReview.as_str()))
@@ -97,11 +88,7 @@ pub fn update_if_leased(
 }
 
 /// Ids of appeals whose lease ran out, oldest first.
-pub fn expired_leases(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<String>, DbError> {
+pub fn expired_leases(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<String>, DbError> {
     Ok(appeals::table
         .filter(appeals::status.eq(AppealStatus::InReview.as_str()))
         .filter(appeals::lease_expires_at.le(now))
@@ -112,11 +99,7 @@ pub fn expired_leases(
 }
 
 /// Returns an expired lease to the queue, unless someone renewed or finished it meanwhile.
-pub fn requeue_if_expired(
-    conn: &mut DbConnection,
-    id: &str,
-    now: NaiveDateTime,
-) -> Result<bool, DbError> {
+pub fn requeue_if_expired(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
     let n = diesel::update(
         appeals::table
             .filter(appeals::id.eq(id))
@@ -129,11 +112,7 @@ pub fn requeue_if_expired(
 }
 
 /// Open appeals whose next escalation point has passed.
-pub fn due_for_escalation(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<AppealRow>, DbError> {
+pub fn due_for_escalation(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<Vec<AppealRow>, DbError> {
     Ok(appeals::table
         .filter(appeals::escalate_at.le(now))
         .filter(appeals::status.eq_any(open_statuses()))
@@ -143,12 +122,7 @@ pub fn due_for_escalation(
 }
 
 /// Escalates an appeal unless another sweeper already moved it past `level`.
-pub fn update_if_level(
-    conn: &mut DbConnection,
-    id: &str,
-    level: i32,
-    update: &AppealUpdate,
-) -> Result<bool, DbError> {
+pub fn update_if_level(conn: &mut DbConnection, id: &str, level: i32, update: &AppealUpdate) -> Result<bool, DbError> {
     let n = diesel::update(
         appeals::table
             .filter(appeals::id.eq(id))

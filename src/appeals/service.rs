@@ -79,20 +79,12 @@ pub async fn file(
     db.run(move |conn| {
         let attempt = |conn: &mut DbConnection| {
             write_tx(conn, |conn| {
-                file_in_tx(
-                    conn,
-                    &actor,
-                    &decision_id,
-                    &appeal,
-                    idempotency_key.as_ref(),
-                )
+                file_in_tx(conn, &actor, &decision_id, &appeal, idempotency_key.as_ref())
             })
         };
         match attempt(conn) {
             // Two identical requests raced on the same Idempotency-Key: the second now replays.
-            Err(AppealError::Db(e)) if e.is_unique_violation() && idempotency_key.is_some() => {
-                attempt(conn)
-            }
+            Err(AppealError::Db(e)) if e.is_unique_violation() && idempotency_key.is_some() => attempt(conn),
             Err(AppealError::Db(e)) if e.is_unique_violation() => {
                 let appeal_id = repo::open_for_decision(conn, &decision_id)?.unwrap_or_default();
                 Err(AppealError::AlreadyOpen { appeal_id })
@@ -218,8 +210,7 @@ fn file_in_tx(
     )?;
     let detail = detail_in_tx(conn, &row, actor.role)?;
     if let Some(k) = key {
-        let body =
-            serde_json::to_value(&detail).map_err(|e| AppealError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_value(&detail).map_err(|e| AppealError::Corrupt(e.to_string()))?;
         idempotency::store(conn, &actor.id, &k.key, &k.request_hash, 201, &body)?;
     }
     Ok(Filed::Created(Box::new(detail)))
@@ -261,25 +252,14 @@ pub async fn get(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, Appe
 }
 
 /// The decision's status once no appeal is open: that of its latest effective review.
-pub(crate) fn restore_decision_status(
-    conn: &mut DbConnection,
-    decision: &DecisionRow,
-) -> Result<(), AppealError> {
-    let (status, outcome) = match reviews::repo::latest_effective_for_decision(conn, &decision.id)?
-    {
+pub(crate) fn restore_decision_status(conn: &mut DbConnection, decision: &DecisionRow) -> Result<(), AppealError> {
+    let (status, outcome) = match reviews::repo::latest_effective_for_decision(conn, &decision.id)? {
         Some(review) => {
-            let result =
-                crate::domain::review::ReviewOutcome::parse(&review.outcome).ok_or_else(|| {
-                    AppealError::Corrupt(format!(
-                        "review {} outcome {:?}",
-                        review.id, review.outcome
-                    ))
-                })?;
+            let result = crate::domain::review::ReviewOutcome::parse(&review.outcome)
+                .ok_or_else(|| AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome)))?;
             (
                 result.decision_status(),
-                review
-                    .new_outcome
-                    .unwrap_or_else(|| decision.outcome.clone()),
+                review.new_outcome.unwrap_or_else(|| decision.outcome.clone()),
             )
         }
         None => (DecisionStatus::Effective, decision.outcome.clone()),
@@ -337,12 +317,7 @@ pub struct ExtensionInput {
 }
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn extend(
-    db: &Db,
-    actor: Actor,
-    id: String,
-    input: ExtensionInput,
-) -> Result<AppealDetail, AppealError> {
+pub async fn extend(db: &Db, actor: Actor, id: String, input: ExtensionInput) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
@@ -425,12 +400,7 @@ pub(crate) fn ineligibility(
 /// A supervisor gives an appeal to a named reviewer. Any current lease is revoked, so the
 /// previous holder's review will be refused; the appeal waits for the named reviewer's claim.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn assign(
-    db: &Db,
-    actor: Actor,
-    id: String,
-    input: AssignmentInput,
-) -> Result<AppealDetail, AppealError> {
+pub async fn assign(db: &Db, actor: Actor, id: String, input: AssignmentInput) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
     c.identifier("/reviewer", &input.reviewer, 128);
     c.prose("/reason", &input.reason, 2000);

@@ -50,11 +50,7 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, event: Event<'_>) -> Resul
 }
 
 /// Appends one entry per event in a single statement.
-pub fn record_many(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    events: &[Event<'_>],
-) -> Result<(), DbError> {
+pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>]) -> Result<(), DbError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -78,16 +74,12 @@ pub fn record_many(
     match conn {
         DbConnection::Pg(c) => {
             for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(audit_log::table)
-                    .values(chunk)
-                    .execute(c)?;
+                diesel::insert_into(audit_log::table).values(chunk).execute(c)?;
             }
         }
         DbConnection::Sqlite(c) => {
             for row in &rows {
-                diesel::insert_into(audit_log::table)
-                    .values(row)
-                    .execute(c)?;
+                diesel::insert_into(audit_log::table).values(row).execute(c)?;
             }
         }
     }

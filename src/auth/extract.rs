@@ -25,9 +25,10 @@ fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
     let verifier = req
         .app_data::<web::Data<TokenVerifier>>()
         .ok_or_else(|| ApiError::Internal("token verifier missing from app data".into()))?;
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("missing bearer token in the Authorization header")
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing bearer token in the Authorization header"))?;
     let token = value
         .to_str()
         .ok()
@@ -35,9 +36,7 @@ fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
     let claims = verifier.verify(token).map_err(|e| {
         use jsonwebtoken::errors::ErrorKind;
         let why = match e.kind() {

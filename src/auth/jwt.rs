@@ -23,6 +23,7 @@ pub struct Claims {
     pub role: Role,
     pub iss: String,
     pub aud: String,
+    #[serde(default)]
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
@@ -120,14 +121,9 @@ impl JwtKeys {
             JwtAlgorithm::Hs256 => {
                 let secret = match (&args.secret, &args.secret_file) {
                     (Some(s), _) => s.clone(),
-                    (None, Some(path)) => {
-                        SecretString::from(read_to_string(path)?.trim().to_owned())
-                    }
+                    (None, Some(path)) => SecretString::from(read_to_string(path)?.trim().to_owned()),
                     (None, None) => {
-                        let path = database
-                            .sqlite_path()
-                            .map(dev_secret_path)
-                            .ok_or(KeyError::NoSecret)?;
+                        let path = database.sqlite_path().map(dev_secret_path).ok_or(KeyError::NoSecret)?;
                         let (secret, created) = read_or_create_dev_secret(&path)?;
                         if created {
                             generated_secret_at = Some(path);
@@ -146,15 +142,8 @@ impl JwtKeys {
                 )
             }
             JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
-                let name = if alg == Algorithm::RS256 {
-                    "RS256"
-                } else {
-                    "EdDSA"
-                };
-                let path = args
-                    .public_key
-                    .as_ref()
-                    .ok_or(KeyError::NoPublicKey(name))?;
+                let name = if alg == Algorithm::RS256 { "RS256" } else { "EdDSA" };
+                let path = args.public_key.as_ref().ok_or(KeyError::NoPublicKey(name))?;
                 let pem = read_to_string(path)?;
                 let bad_key = |source| KeyError::BadKey {
                     path: path.clone(),
@@ -212,12 +201,7 @@ impl TokenVerifier {
 }
 
 impl TokenMinter {
-    pub fn mint(
-        &self,
-        role: Role,
-        sub: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, KeyError> {
+    pub fn mint(&self, role: Role, sub: &str, ttl: std::time::Duration) -> Result<String, KeyError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
@@ -248,10 +232,7 @@ fn read_to_string(path: &Path) -> Result<String, KeyError> {
 
 fn read_or_create_dev_secret(path: &Path) -> Result<(SecretString, bool), KeyError> {
     if path.exists() {
-        return Ok((
-            SecretString::from(read_to_string(path)?.trim().to_owned()),
-            false,
-        ));
+        return Ok((SecretString::from(read_to_string(path)?.trim().to_owned()), false));
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -276,10 +257,9 @@ fn read_or_create_dev_secret(path: &Path) -> Result<(SecretString, bool), KeyErr
             Ok((SecretString::from(secret), true))
         }
         // Another process created it between our check and our create: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((
-            SecretString::from(read_to_string(path)?.trim().to_owned()),
-            false,
-        )),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok((SecretString::from(read_to_string(path)?.trim().to_owned()), false))
+        }
         Err(e) => Err(write_err(e)),
     }
 }

@@ -41,8 +41,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x7265_636f_7572_7365; // "recourse"
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now().naive_utc();
-    now.duration_trunc(TimeDelta::microseconds(1))
-        .unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,17 +119,13 @@ impl Db {
 fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let describe = |r: Result<Vec<diesel::migration::MigrationVersion<'_>>, _>| {
         r.map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
-            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
-                DbError::Migration(e.to_string())
-            })
+            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string()))
     };
     match conn {
         DbConnection::Pg(_) => {
-            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .execute(conn)?;
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
             let applied = describe(conn.run_pending_migrations(PG_MIGRATIONS));
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                .execute(conn)?;
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
             applied
         }
         DbConnection::Sqlite(_) => describe(conn.run_pending_migrations(SQLITE_MIGRATIONS)),
@@ -146,12 +141,8 @@ where
     E: From<DbError>,
 {
     let begun = match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-        }
-        DbConnection::Pg(_) => {
-            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)
-        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Pg(_) => <DbConnection as Connection>::TransactionManager::begin_transaction(conn),
     };
     begun.map_err(|e| E::from(DbError::Query(e)))?;
     match f(conn) {
@@ -161,9 +152,7 @@ where
             Ok(value)
         }
         Err(err) => {
-            if let Err(rollback) =
-                <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
-            {
+            if let Err(rollback) = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
                 tracing::error!(error = %rollback, "rollback failed");
             }
             Err(err)

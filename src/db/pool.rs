@@ -69,10 +69,7 @@ impl fmt::Display for DatabaseUrl {
             Self::Postgres(url) => {
                 let url = url.expose_secret();
                 let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-                let host_and_db = after_scheme
-                    .rsplit_once('@')
-                    .map(|(_, r)| r)
-                    .unwrap_or(after_scheme);
+                let host_and_db = after_scheme.rsplit_once('@').map(|(_, r)| r).unwrap_or(after_scheme);
                 let host_and_db = host_and_db.split('?').next().unwrap_or_default();
                 write!(f, "postgres://***@{host_and_db}")
             }
@@ -101,14 +98,12 @@ impl r2d2::ManageConnection for Manager {
                 .map_err(diesel::r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
-                    diesel::r2d2::Error::ConnectionError(
-                        diesel::ConnectionError::InvalidConnectionUrl(
-                            "SQLite path is not valid UTF-8".into(),
-                        ),
-                    )
+                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
+                        "SQLite path is not valid UTF-8".into(),
+                    ))
                 })?;
-                let mut conn = diesel::SqliteConnection::establish(path)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout must come before journal_mode=WAL, or parallel pool fills
                 // report "database is locked" while the first connection switches the mode.
                 conn.batch_execute(
@@ -125,8 +120,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
@@ -135,14 +129,40 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-pub(super) fn build(
-    url: &DatabaseUrl,
-    size: u32,
-    timeout: Duration,
-) -> Result<DbPool, r2d2::Error> {
+/// Creates a new SQLite file readable by its owner only (it holds personal data; SQLite gives
+/// its -wal and -shm files the same mode).
+pub fn prepare_sqlite_file(path: &Path) -> std::io::Result<()> {
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options.open(path)?;
+    }
+    Ok(())
+}
+
+pub(super) fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, r2d2::Error> {
+    let manager = Manager { url: url.clone() };
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Err(e) = prepare_sqlite_file(path) {
+            tracing::warn!(error = %e, path = %path.display(), "cannot pre-create the SQLite file");
+        }
+        // One connection first switches the file to WAL, so that the pool's parallel fill does
+        // not race on the journal-mode change ("database is locked").
+        if let Err(e) = r2d2::ManageConnection::connect(&manager) {
+            tracing::warn!(error = %e, "first SQLite connection failed");
+        }
+    }
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(timeout)
         .test_on_check_out(false)
-        .build(Manager { url: url.clone() })
+        .build(manager)
 }

@@ -10,16 +10,12 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[DecisionRow]) -> Result<(), 
     match conn {
         DbConnection::Pg(c) => {
             for chunk in rows.chunks(INSERT_CHUNK) {
-                diesel::insert_into(decisions::table)
-                    .values(chunk)
-                    .execute(c)?;
+                diesel::insert_into(decisions::table).values(chunk).execute(c)?;
             }
         }
         DbConnection::Sqlite(c) => {
             for row in rows {
-                diesel::insert_into(decisions::table)
-                    .values(row)
-                    .execute(c)?;
+                diesel::insert_into(decisions::table).values(row).execute(c)?;
             }
         }
     }
@@ -65,12 +61,7 @@ pub fn page_for_subject(
 }
 
 /// Sets where a decision stands after an appeal, and the outcome now in force.
-pub fn set_status(
-    conn: &mut DbConnection,
-    id: &str,
-    status: &str,
-    effective_outcome: &str,
-) -> Result<(), DbError> {
+pub fn set_status(conn: &mut DbConnection, id: &str, status: &str, effective_outcome: &str) -> Result<(), DbError> {
     diesel::update(decisions::table.find(id))
         .set((
             decisions::status.eq(status),

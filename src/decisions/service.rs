@@ -23,10 +23,7 @@ pub enum DecisionError {
     #[error("engine {0:?} is not registered")]
     EngineNotRegistered(String),
     #[error("external id {external_id:?} already names a different decision")]
-    Conflict {
-        external_id: String,
-        existing_id: String,
-    },
+    Conflict { external_id: String, existing_id: String },
     #[error("decision not found")]
     NotFound,
     #[error(transparent)]
@@ -71,11 +68,7 @@ enum Outcome {
 
 /// Stores one decision from the engine named by the actor.
 #[tracing::instrument(skip_all, fields(engine_id = %actor.id))]
-pub async fn ingest(
-    db: &Db,
-    actor: Actor,
-    decision: ValidDecision,
-) -> Result<Ingested, DecisionError> {
+pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<Ingested, DecisionError> {
     db.run(move |conn| {
         let external_id = decision.external_id.clone();
         let outcome = ingest_all(conn, &actor, &[decision])?.pop();
@@ -138,20 +131,13 @@ pub async fn ingest_batch(
     .await
 }
 
-fn ingest_all(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    items: &[ValidDecision],
-) -> Result<Vec<Outcome>, DecisionError> {
+fn ingest_all(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -> Result<Vec<Outcome>, DecisionError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         match write_tx(conn, |conn| ingest_in_tx(conn, actor, items)) {
             Err(DecisionError::Db(e)) if e.is_unique_violation() && attempt < INGEST_ATTEMPTS => {
-                tracing::debug!(
-                    attempt,
-                    "concurrent ingestion of the same external id; retrying"
-                );
+                tracing::debug!(attempt, "concurrent ingestion of the same external id; retrying");
             }
             other => return other,
         }
@@ -167,19 +153,16 @@ fn ingest_in_tx(
         return Err(DecisionError::EngineNotRegistered(actor.id.clone()));
     }
     let external_ids: Vec<&str> = items.iter().map(|d| d.external_id.as_str()).collect();
-    let mut known: HashMap<String, DecisionRow> =
-        repo::find_by_external_ids(conn, &actor.id, &external_ids)?
-            .into_iter()
-            .map(|row| (row.external_id.clone(), row))
-            .collect();
+    let mut known: HashMap<String, DecisionRow> = repo::find_by_external_ids(conn, &actor.id, &external_ids)?
+        .into_iter()
+        .map(|row| (row.external_id.clone(), row))
+        .collect();
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
         .iter()
         .map(|decision| match known.get(&decision.external_id) {
-            Some(row) if row.payload_hash == decision.fingerprint() => {
-                Outcome::Existing(row.clone())
-            }
+            Some(row) if row.payload_hash == decision.fingerprint() => Outcome::Existing(row.clone()),
             Some(row) => Outcome::Conflict {
                 existing_id: row.id.clone(),
             },

@@ -51,10 +51,9 @@ impl FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}; expected one of engine, agent, reviewer, supervisor, dpo, admin, subject"))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            format!("unknown role {s:?}; expected one of engine, agent, reviewer, supervisor, dpo, admin, subject")
+        })
     }
 }
 

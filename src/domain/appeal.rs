@@ -136,10 +136,7 @@ impl ValidAppeal {
             if let Some(hash) = &e.sha256
                 && (hash.len() != 64 || !hash.chars().all(|ch| ch.is_ascii_hexdigit()))
             {
-                c.fail(
-                    format!("/evidence/{i}/sha256"),
-                    "must be 64 hexadecimal characters",
-                );
+                c.fail(format!("/evidence/{i}/sha256"), "must be 64 hexadecimal characters");
             }
         }
         let (channel, identity_check) = match filer.role {
@@ -153,10 +150,7 @@ impl ValidAppeal {
                 }
                 let check = match draft.identity_check {
                     None => {
-                        c.fail(
-                            "/identity_check",
-                            "is required when an agent files for a caller",
-                        );
+                        c.fail("/identity_check", "is required when an agent files for a caller");
                         None
                     }
                     Some(check) => {
@@ -248,18 +242,8 @@ impl AppealStatus {
             (Queued, Action::Claim) => InReview,
             (Queued | InReview, Action::Assign) => Queued,
             (InReview, Action::Release | Action::ExpireLease) => Queued,
-            (
-                InReview,
-                Action::SubmitReview {
-                    needs_approval: false,
-                },
-            ) => Decided,
-            (
-                InReview,
-                Action::SubmitReview {
-                    needs_approval: true,
-                },
-            ) => AwaitingApproval,
+            (InReview, Action::SubmitReview { needs_approval: false }) => Decided,
+            (InReview, Action::SubmitReview { needs_approval: true }) => AwaitingApproval,
             (AwaitingApproval, Action::Approve) => Decided,
             (AwaitingApproval, Action::ReturnForReview) => Queued,
             (Queued | InReview, Action::Withdraw) => Withdrawn,
@@ -329,11 +313,7 @@ mod tests {
     fn the_happy_path_through_the_state_machine() {
         let s = AppealStatus::Queued.apply(Action::Claim).unwrap();
         assert_eq!(s, AppealStatus::InReview);
-        let s = s
-            .apply(Action::SubmitReview {
-                needs_approval: true,
-            })
-            .unwrap();
+        let s = s.apply(Action::SubmitReview { needs_approval: true }).unwrap();
         assert_eq!(s, AppealStatus::AwaitingApproval);
         assert_eq!(s.apply(Action::Approve), Ok(AppealStatus::Decided));
         assert_eq!(s.apply(Action::ReturnForReview), Ok(AppealStatus::Queued));
@@ -344,18 +324,8 @@ mod tests {
         for (from, action) in [
             (AppealStatus::Decided, Action::Claim),
             (AppealStatus::Decided, Action::Withdraw),
-            (
-                AppealStatus::Withdrawn,
-                Action::SubmitReview {
-                    needs_approval: false,
-                },
-            ),
-            (
-                AppealStatus::Queued,
-                Action::SubmitReview {
-                    needs_approval: false,
-                },
-            ),
+            (AppealStatus::Withdrawn, Action::SubmitReview { needs_approval: false }),
+            (AppealStatus::Queued, Action::SubmitReview { needs_approval: false }),
             (AppealStatus::Queued, Action::Approve),
             (AppealStatus::AwaitingApproval, Action::Withdraw),
             (AppealStatus::InReview, Action::Claim),
@@ -370,11 +340,7 @@ mod tests {
     #[test]
     fn an_agent_must_record_a_verified_identity_check_and_channel() {
         let agent = actor(Role::Agent);
-        let errors = ValidAppeal::parse(
-            draft(json!({"grounds": ["other"], "statement": "x"})),
-            &agent,
-        )
-        .unwrap_err();
+        let errors = ValidAppeal::parse(draft(json!({"grounds": ["other"], "statement": "x"})), &agent).unwrap_err();
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(pointers, ["/channel", "/identity_check"]);
 
@@ -401,17 +367,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(valid.channel, Channel::Web);
-        let with_check = json!({"grounds": ["other"], "statement": "x", "identity_check": {"method": "m", "result": "verified"}});
+        let with_check =
+            json!({"grounds": ["other"], "statement": "x", "identity_check": {"method": "m", "result": "verified"}});
         assert_eq!(
             ValidAppeal::parse(draft(with_check), &subject).unwrap_err()[0].pointer,
             "/identity_check"
         );
         let empty = json!({"grounds": [], "statement": " "});
-        assert_eq!(
-            ValidAppeal::parse(draft(empty), &subject)
-                .unwrap_err()
-                .len(),
-            2
-        );
+        assert_eq!(ValidAppeal::parse(draft(empty), &subject).unwrap_err().len(), 2);
     }
 }

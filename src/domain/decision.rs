@@ -133,10 +133,7 @@ impl ValidDecision {
 
 fn check_explanation(c: &mut Checker, e: &Explanation) {
     if e.inputs.is_empty() {
-        c.fail(
-            "/explanation/inputs",
-            "must name at least one input the model used",
-        );
+        c.fail("/explanation/inputs", "must name at least one input the model used");
     }
     c.scalar_map("/explanation/inputs", &e.inputs, MAX_INPUTS);
 
@@ -152,10 +149,7 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
             &contribution.feature,
             128,
         );
-        c.finite(
-            &format!("/explanation/contributions/{i}/weight"),
-            contribution.weight,
-        );
+        c.finite(&format!("/explanation/contributions/{i}/weight"), contribution.weight);
     }
 
     if e.reason_codes.len() > MAX_REASON_CODES {
@@ -165,27 +159,15 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
         );
     }
     for (i, reason) in e.reason_codes.iter().enumerate() {
-        c.identifier(
-            &format!("/explanation/reason_codes/{i}/code"),
-            &reason.code,
-            64,
-        );
-        c.text(
-            &format!("/explanation/reason_codes/{i}/text"),
-            &reason.text,
-            512,
-        );
+        c.identifier(&format!("/explanation/reason_codes/{i}/code"), &reason.code, 64);
+        c.text(&format!("/explanation/reason_codes/{i}/text"), &reason.text, 512);
     }
 
     if let Some(cf) = &e.counterfactual {
         if cf.changes.is_empty() && cf.text.is_none() {
             c.fail("/explanation/counterfactual", "must give changes or text");
         }
-        c.scalar_map(
-            "/explanation/counterfactual/changes",
-            &cf.changes,
-            MAX_INPUTS,
-        );
+        c.scalar_map("/explanation/counterfactual/changes", &cf.changes, MAX_INPUTS);
         if let Some(text) = &cf.text {
             c.text("/explanation/counterfactual/text", text, MAX_SCALAR_TEXT);
         }
@@ -278,9 +260,7 @@ mod tests {
     #[test]
     fn non_scalar_inputs_and_non_finite_numbers_are_pointed_at() {
         let mut d = draft();
-        d.explanation
-            .inputs
-            .insert("a/b".into(), json!({"nested": 1}));
+        d.explanation.inputs.insert("a/b".into(), json!({"nested": 1}));
         d.score = Some(f64::INFINITY);
         d.explanation.contributions[0].weight = f64::NAN;
         let pointers: Vec<_> = ValidDecision::parse(d, now())
@@ -304,10 +284,7 @@ mod tests {
         d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS - 1);
         assert!(ValidDecision::parse(d.clone(), now()).is_ok());
         d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS + 1);
-        assert_eq!(
-            ValidDecision::parse(d, now()).unwrap_err()[0].pointer,
-            "/decided_at"
-        );
+        assert_eq!(ValidDecision::parse(d, now()).unwrap_err()[0].pointer, "/decided_at");
     }
 
     #[test]

@@ -22,11 +22,7 @@ pub fn due_at(received_at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Whether an appeal filed `now` is inside the filing window of a decision made at `decided_at`.
-pub fn within_filing_window(
-    decided_at: DateTime<Utc>,
-    window_months: u32,
-    now: DateTime<Utc>,
-) -> bool {
+pub fn within_filing_window(decided_at: DateTime<Utc>, window_months: u32, now: DateTime<Utc>) -> bool {
     now <= add_months(decided_at, window_months)
 }
 
@@ -62,11 +58,7 @@ pub fn extend(
 }
 
 /// How far along the clock is: 0.0 at receipt, 1.0 at the deadline, more when overdue.
-pub fn elapsed_fraction(
-    received_at: DateTime<Utc>,
-    due_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> f64 {
+pub fn elapsed_fraction(received_at: DateTime<Utc>, due_at: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
     let total = (due_at - received_at).num_milliseconds();
     if total <= 0 {
         return f64::INFINITY;
@@ -75,11 +67,7 @@ pub fn elapsed_fraction(
 }
 
 /// Escalation steps as the deadline nears: 1 at half the clock, 2 at 80%, 3 when overdue.
-pub fn escalation_level(
-    received_at: DateTime<Utc>,
-    due_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> i32 {
+pub fn escalation_level(received_at: DateTime<Utc>, due_at: DateTime<Utc>, now: DateTime<Utc>) -> i32 {
     let fraction = elapsed_fraction(received_at, due_at, now);
     if fraction >= 1.0 {
         3
@@ -94,11 +82,7 @@ pub fn escalation_level(
 
 /// When an appeal at `level` should next be escalated: the 50% mark, the 80% mark, the
 /// deadline itself, then never.
-pub fn next_escalation_at(
-    received_at: DateTime<Utc>,
-    due_at: DateTime<Utc>,
-    level: i32,
-) -> Option<DateTime<Utc>> {
+pub fn next_escalation_at(received_at: DateTime<Utc>, due_at: DateTime<Utc>, level: i32) -> Option<DateTime<Utc>> {
     let span = due_at - received_at;
     match level {
         0 => Some(received_at + span / 2),
@@ -152,24 +136,15 @@ mod tests {
         let received = t("2026-01-31T12:00:00Z");
         let due = due_at(received);
         let now = t("2026-02-10T00:00:00Z");
-        assert_eq!(
-            extend(received, due, now, 2, false),
-            Ok(t("2026-04-30T12:00:00Z"))
-        );
-        assert_eq!(
-            extend(received, due, now, 1, false),
-            Ok(t("2026-03-31T12:00:00Z"))
-        );
+        assert_eq!(extend(received, due, now, 2, false), Ok(t("2026-04-30T12:00:00Z")));
+        assert_eq!(extend(received, due, now, 1, false), Ok(t("2026-03-31T12:00:00Z")));
     }
 
     #[test]
     fn an_extension_after_the_deadline_is_refused() {
         let received = t("2026-01-10T00:00:00Z");
         let due = due_at(received);
-        assert_eq!(
-            extend(received, due, due, 1, false),
-            Err(ExtensionError::PastDue)
-        );
+        assert_eq!(extend(received, due, due, 1, false), Err(ExtensionError::PastDue));
         assert_eq!(
             extend(received, due, t("2026-03-01T00:00:00Z"), 2, false),
             Err(ExtensionError::PastDue)
@@ -185,14 +160,8 @@ mod tests {
             extend(received, due, now, 1, true),
             Err(ExtensionError::AlreadyExtended)
         );
-        assert_eq!(
-            extend(received, due, now, 0, false),
-            Err(ExtensionError::InvalidLength)
-        );
-        assert_eq!(
-            extend(received, due, now, 3, false),
-            Err(ExtensionError::InvalidLength)
-        );
+        assert_eq!(extend(received, due, now, 0, false), Err(ExtensionError::InvalidLength));
+        assert_eq!(extend(received, due, now, 3, false), Err(ExtensionError::InvalidLength));
     }
 
     #[test]
@@ -218,18 +187,9 @@ mod tests {
     fn escalation_steps_at_half_eighty_percent_and_overdue() {
         let received = t("2026-04-01T00:00:00Z");
         let due = due_at(received); // 30 days later
-        assert_eq!(
-            escalation_level(received, due, t("2026-04-10T00:00:00Z")),
-            0
-        );
-        assert_eq!(
-            escalation_level(received, due, t("2026-04-16T00:00:00Z")),
-            1
-        );
-        assert_eq!(
-            escalation_level(received, due, t("2026-04-25T00:00:00Z")),
-            2
-        );
+        assert_eq!(escalation_level(received, due, t("2026-04-10T00:00:00Z")), 0);
+        assert_eq!(escalation_level(received, due, t("2026-04-16T00:00:00Z")), 1);
+        assert_eq!(escalation_level(received, due, t("2026-04-25T00:00:00Z")), 2);
         assert_eq!(escalation_level(received, due, due), 3);
     }
 }

@@ -101,13 +101,7 @@ pub fn rationale_problem(text: &str) -> Option<&'static str> {
     let normalized: String = trimmed
         .to_lowercase()
         .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '/' {
-                c
-            } else {
-                ' '
-            }
-        })
+        .map(|c| if c.is_alphanumeric() || c == '/' { c } else { ' ' })
         .collect();
     let words: Vec<&str> = normalized.split_whitespace().collect();
     let distinct: HashSet<&str> = words.iter().copied().collect();
@@ -169,10 +163,7 @@ impl ValidReview {
     pub fn parse(draft: ReviewDraft) -> Result<Self, Vec<FieldError>> {
         let mut c = Checker::default();
         if draft.lease_token.trim().is_empty() {
-            c.fail(
-                "/lease_token",
-                "is required: present the token from your claim",
-            );
+            c.fail("/lease_token", "is required: present the token from your claim");
         }
         match (&draft.new_outcome, draft.outcome) {
             (None, ReviewOutcome::Overturn | ReviewOutcome::Amend) => {
@@ -240,10 +231,7 @@ mod tests {
             "n/a n/a n/a see above, as per model, agree with the model. ok",
             "..........................................",
         ] {
-            assert!(
-                rationale_problem(text).is_some(),
-                "{text:?} should be refused"
-            );
+            assert!(rationale_problem(text).is_some(), "{text:?} should be refused");
         }
     }
 }

@@ -62,13 +62,9 @@ impl RuleMatch {
             None => true,
             Some(b) => f.score.is_some_and(|s| ok(s, b)),
         };
-        self.decision_type
-            .as_deref()
-            .is_none_or(|t| t == f.decision_type)
+        self.decision_type.as_deref().is_none_or(|t| t == f.decision_type)
             && self.model_name.as_deref().is_none_or(|m| m == f.model_name)
-            && self
-                .significant_effect
-                .is_none_or(|s| s == f.significant_effect)
+            && self.significant_effect.is_none_or(|s| s == f.significant_effect)
             && score_ok(self.score_min, |s, b| s >= b)
             && score_ok(self.score_max, |s, b| s < b)
     }
@@ -102,10 +98,7 @@ pub fn validate_rules(rules: &[RuleInput]) -> Result<(), Vec<FieldError>> {
             c.fail(format!("{at}/score_max"), "must be greater than score_min");
         }
         if !(-1000..=1000).contains(&rule.priority) {
-            c.fail(
-                format!("/rules/{i}/priority"),
-                "must be between -1000 and 1000",
-            );
+            c.fail(format!("/rules/{i}/priority"), "must be between -1000 and 1000");
         }
     }
     c.finish(())
@@ -172,10 +165,7 @@ mod tests {
             decision_type: "benefit",
             ..facts(None)
         };
-        assert_eq!(
-            route(&rules, &other),
-            (DEFAULT_QUEUE.into(), DEFAULT_PRIORITY)
-        );
+        assert_eq!(route(&rules, &other), (DEFAULT_QUEUE.into(), DEFAULT_PRIORITY));
     }
 
     #[test]

@@ -66,10 +66,7 @@ impl Checker {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
         {
-            self.fail(
-                pointer,
-                "may contain only ASCII letters, digits and - _ . : @",
-            );
+            self.fail(pointer, "may contain only ASCII letters, digits and - _ . : @");
         }
     }
 
@@ -106,17 +103,11 @@ impl Checker {
             match value {
                 Value::Null | Value::Bool(_) | Value::Number(_) => {}
                 Value::String(s) if s.chars().count() > MAX_SCALAR_TEXT => {
-                    self.fail(
-                        &pointer,
-                        format!("must be at most {MAX_SCALAR_TEXT} characters"),
-                    );
+                    self.fail(&pointer, format!("must be at most {MAX_SCALAR_TEXT} characters"));
                 }
                 Value::String(_) => {}
                 Value::Array(_) | Value::Object(_) => {
-                    self.fail(
-                        &pointer,
-                        "must be a scalar: string, number, boolean or null",
-                    );
+                    self.fail(&pointer, "must be a scalar: string, number, boolean or null");
                 }
             }
         }

@@ -14,9 +14,7 @@ pub struct EngineRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &EngineRow) -> Result<(), DbError> {
-    diesel::insert_into(engines::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(engines::table).values(row).execute(conn)?;
     Ok(())
 }
 

@@ -76,9 +76,7 @@ pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, E
             Ok::<_, EngineError>(())
         });
         match result {
-            Err(EngineError::Db(e)) if e.is_unique_violation() => {
-                Err(EngineError::AlreadyRegistered(row.id))
-            }
+            Err(EngineError::Db(e)) if e.is_unique_violation() => Err(EngineError::AlreadyRegistered(row.id)),
             other => other.map(|()| Engine::from(row)),
         }
     })

@@ -29,12 +29,7 @@ pub fn request_hash(target: &str, body: &Value) -> String {
     hex::encode(h.finalize())
 }
 
-pub fn lookup(
-    conn: &mut DbConnection,
-    actor: &str,
-    key: &str,
-    hash: &str,
-) -> Result<Prior, DbError> {
+pub fn lookup(conn: &mut DbConnection, actor: &str, key: &str, hash: &str) -> Result<Prior, DbError> {
     let row: Option<(String, i32, String)> = idempotency_keys::table
         .find((actor, key))
         .select((

@@ -56,9 +56,7 @@ pub fn insert(
         body,
         created_at: at,
     };
-    diesel::insert_into(notices::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(notices::table).values(&row).execute(conn)?;
     Ok(row.into())
 }
 

@@ -19,11 +19,7 @@ pub struct DecisionFacts<'a> {
     pub decided_at: DateTime<Utc>,
 }
 
-pub fn acknowledgement(
-    d: &DecisionFacts<'_>,
-    received_at: DateTime<Utc>,
-    due_at: DateTime<Utc>,
-) -> String {
+pub fn acknowledgement(d: &DecisionFacts<'_>, received_at: DateTime<Utc>, due_at: DateTime<Utc>) -> String {
     format!(
         "We received your appeal on {received} against the automated {kind} decision of {decided} \
 (outcome: {outcome}). A person with the authority to change the decision will review it, \
@@ -46,12 +42,7 @@ pub fn extension(new_due_at: DateTime<Utc>, months: u32, reason: &str) -> String
     )
 }
 
-pub fn outcome(
-    d: &DecisionFacts<'_>,
-    result: &str,
-    new_outcome: Option<&str>,
-    rationale: &str,
-) -> String {
+pub fn outcome(d: &DecisionFacts<'_>, result: &str, new_outcome: Option<&str>, rationale: &str) -> String {
     let what = match (result, new_outcome) {
         ("overturn", Some(new)) => {
             format!("We have overturned the decision. The outcome is now: {new}.")
@@ -86,11 +77,7 @@ mod tests {
             "2026-01-31T10:00:00Z".parse().unwrap(),
             "2026-02-28T10:00:00Z".parse().unwrap(),
         );
-        assert!(
-            ack.contains("28 February 2026")
-                && ack.contains("credit limit")
-                && ack.contains(REDRESS)
-        );
+        assert!(ack.contains("28 February 2026") && ack.contains("credit limit") && ack.contains(REDRESS));
         let out = outcome(&facts, "overturn", Some("approved"), "Income was misread.");
         assert!(
             out.contains("overturned")
@@ -98,15 +85,7 @@ mod tests {
                 && out.contains("Income was misread.")
                 && out.contains("courts")
         );
-        let ext = extension(
-            "2026-04-30T10:00:00Z".parse().unwrap(),
-            2,
-            "Awaiting bank records.",
-        );
-        assert!(
-            ext.contains("2 months")
-                && ext.contains("30 April 2026")
-                && ext.contains("Awaiting bank records.")
-        );
+        let ext = extension("2026-04-30T10:00:00Z".parse().unwrap(), 2, "Awaiting bank records.");
+        assert!(ext.contains("2 months") && ext.contains("30 April 2026") && ext.contains("Awaiting bank records."));
     }
 }

@@ -51,10 +51,7 @@ struct ClaimedId {
 
 /// Leases the next eligible appeal to the reviewer. Returns its id, or `None` when nothing is
 /// eligible. Order: priority desc, due_at asc, received_at asc.
-pub fn claim_next(
-    conn: &mut DbConnection,
-    req: &ClaimRequest<'_>,
-) -> Result<Option<String>, DbError> {
+pub fn claim_next(conn: &mut DbConnection, req: &ClaimRequest<'_>) -> Result<Option<String>, DbError> {
     if req.authorities.is_empty() {
         return Ok(None);
     }
@@ -89,11 +86,7 @@ pub fn claim_next(
         let p = sql.param(Bind::Text(appeal_id.to_owned()));
         filters.push_str(&format!(" AND a.id = {p}"));
     }
-    let lock = if postgres {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = if postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
     sql.text = format!(
         "UPDATE appeals
             SET status = 'in_review', reviewer_id = {reviewer}, lease_token = {token},
@@ -111,10 +104,7 @@ pub fn claim_next(
             Bind::Time(v) => query.bind::<Timestamp, _>(v),
         };
     }
-    Ok(query
-        .get_result::<ClaimedId>(conn)
-        .optional()?
-        .map(|r| r.id))
+    Ok(query.get_result::<ClaimedId>(conn).optional()?.map(|r| r.id))
 }
 
 /// Serialises one reviewer's concurrent claims on Postgres, so capacity holds under races.

@@ -85,11 +85,7 @@ fn lease_expiry(lease: Duration) -> chrono::NaiveDateTime {
 
 /// Leases the next eligible appeal to the reviewer, or returns `None` when nothing is eligible.
 #[tracing::instrument(skip_all, fields(reviewer = %actor.id))]
-pub async fn claim(
-    db: &Db,
-    actor: Actor,
-    options: ClaimOptions,
-) -> Result<Option<Claimed>, AppealError> {
+pub async fn claim(db: &Db, actor: Actor, options: ClaimOptions) -> Result<Option<Claimed>, AppealError> {
     db.run(move |conn| {
         write_tx(conn, |conn| {
             repo::lock_reviewer(conn, &actor.id)?;

@@ -68,10 +68,7 @@ pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
                 let update = AppealUpdate {
                     escalation_level: Some(level),
                     priority: Some(row.priority + bump),
-                    escalate_at: Some(
-                        legal_clock::next_escalation_at(received, due_at, level)
-                            .map(|t| t.naive_utc()),
-                    ),
+                    escalate_at: Some(legal_clock::next_escalation_at(received, due_at, level).map(|t| t.naive_utc())),
                     queue: overdue.then(|| ESCALATION_QUEUE.to_owned()),
                     updated_at: Some(now),
                     ..Default::default()
@@ -80,11 +77,7 @@ pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
                     audit_appeal(
                         conn,
                         &actor,
-                        if overdue {
-                            "appeal.overdue"
-                        } else {
-                            "appeal.escalated"
-                        },
+                        if overdue { "appeal.overdue" } else { "appeal.escalated" },
                         &row.id,
                         json!({"from_level": row.escalation_level, "to_level": level, "priority": row.priority + bump,
                                "queue": if overdue { ESCALATION_QUEUE } else { row.queue.as_str() }}),

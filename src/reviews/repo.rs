@@ -6,9 +6,7 @@ use crate::db::schema::reviews;
 use crate::db::{DbConnection, DbError};
 
 pub fn insert(conn: &mut DbConnection, row: &ReviewRow) -> Result<(), DbError> {
-    diesel::insert_into(reviews::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(reviews::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -19,11 +17,7 @@ pub fn for_decision(conn: &mut DbConnection, decision_id: &str) -> Result<Vec<Re
         .load(conn)?)
 }
 
-pub fn has_reviewed(
-    conn: &mut DbConnection,
-    decision_id: &str,
-    reviewer: &str,
-) -> Result<bool, DbError> {
+pub fn has_reviewed(conn: &mut DbConnection, decision_id: &str, reviewer: &str) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(
         reviews::table
             .filter(reviews::decision_id.eq(decision_id))
@@ -32,10 +26,7 @@ pub fn has_reviewed(
     .get_result(conn)?)
 }
 
-pub fn pending_for_appeal(
-    conn: &mut DbConnection,
-    appeal_id: &str,
-) -> Result<Option<ReviewRow>, DbError> {
+pub fn pending_for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<Option<ReviewRow>, DbError> {
     Ok(reviews::table
         .filter(reviews::appeal_id.eq(appeal_id))
         .filter(reviews::status.eq(status::PENDING_APPROVAL))
@@ -44,10 +35,7 @@ pub fn pending_for_appeal(
 }
 
 /// The review whose outcome is in force for an appeal, if any.
-pub fn effective_for_appeal(
-    conn: &mut DbConnection,
-    appeal_id: &str,
-) -> Result<Option<ReviewRow>, DbError> {
+pub fn effective_for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<Option<ReviewRow>, DbError> {
     Ok(reviews::table
         .filter(reviews::appeal_id.eq(appeal_id))
         .filter(reviews::status.eq_any(status::EFFECTIVE))
@@ -56,10 +44,7 @@ pub fn effective_for_appeal(
 }
 
 /// The latest review in force for a decision: what its status is, absent an open appeal.
-pub fn latest_effective_for_decision(
-    conn: &mut DbConnection,
-    decision_id: &str,
-) -> Result<Option<ReviewRow>, DbError> {
+pub fn latest_effective_for_decision(conn: &mut DbConnection, decision_id: &str) -> Result<Option<ReviewRow>, DbError> {
     Ok(reviews::table
         .filter(reviews::decision_id.eq(decision_id))
         .filter(reviews::status.eq_any(status::EFFECTIVE))

@@ -4,9 +4,7 @@ use serde_json::json;
 use super::model::{ReviewRow, status};
 use super::repo;
 use crate::appeals::model::{AppealDetail, AppealRow, AppealUpdate};
-use crate::appeals::service::{
-    audit_appeal, detail_in_tx, ineligibility, load_appeal, load_decision,
-};
+use crate::appeals::service::{audit_appeal, detail_in_tx, ineligibility, load_appeal, load_decision};
 use crate::appeals::{AppealError, repo as appeal_repo};
 use crate::db::{self, Db, DbConnection, write_tx};
 use crate::decisions;
@@ -21,12 +19,7 @@ use crate::routing::Policy;
 /// Submits the leaseholder's review. With a high-impact policy, an overturn or amend waits for
 /// a second person; otherwise the outcome takes effect at once.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn submit(
-    db: &Db,
-    actor: Actor,
-    id: String,
-    review: ValidReview,
-) -> Result<AppealDetail, AppealError> {
+pub async fn submit(db: &Db, actor: Actor, id: String, review: ValidReview) -> Result<AppealDetail, AppealError> {
     db.run(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
@@ -46,14 +39,7 @@ pub async fn submit(
                 decided_at: (!needs_approval).then_some(Some(now)),
                 ..AppealUpdate::to_status_unleased(to, now)
             };
-            if !appeal_repo::update_if_leased(
-                conn,
-                &id,
-                &actor.id,
-                &review.lease_token,
-                now,
-                &update,
-            )? {
+            if !appeal_repo::update_if_leased(conn, &id, &actor.id, &review.lease_token, now, &update)? {
                 return Err(AppealError::StaleLease);
             }
             let row = ReviewRow {
@@ -64,8 +50,7 @@ pub async fn submit(
                 outcome: review.outcome.as_str().to_owned(),
                 new_outcome: review.new_outcome.clone(),
                 rationale: review.rationale.clone(),
-                factors_considered: serde_json::to_string(&review.factors_considered)
-                    .unwrap_or_default(),
+                factors_considered: serde_json::to_string(&review.factors_considered).unwrap_or_default(),
                 rectified_inputs: review
                     .rectified_inputs
                     .as_ref()
@@ -110,25 +95,12 @@ pub async fn submit(
 
 /// A final outcome: the decision's status and effective outcome change, the subject gets the
 /// outcome notice, and the engine hears of it (and of the override, if any).
-fn take_effect(
-    conn: &mut DbConnection,
-    appeal: &AppealRow,
-    review: &ReviewRow,
-) -> Result<(), AppealError> {
+fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) -> Result<(), AppealError> {
     let decision = load_decision(conn, &appeal.decision_id)?;
-    let result = ReviewOutcome::parse(&review.outcome).ok_or_else(|| {
-        AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome))
-    })?;
-    let effective = review
-        .new_outcome
-        .clone()
-        .unwrap_or_else(|| decision.outcome.clone());
-    decisions::repo::set_status(
-        conn,
-        &decision.id,
-        result.decision_status().as_str(),
-        &effective,
-    )?;
+    let result = ReviewOutcome::parse(&review.outcome)
+        .ok_or_else(|| AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome)))?;
+    let effective = review.new_outcome.clone().unwrap_or_else(|| decision.outcome.clone());
+    decisions::repo::set_status(conn, &decision.id, result.decision_status().as_str(), &effective)?;
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
         outcome: &decision.effective_outcome,
@@ -193,12 +165,7 @@ pub struct ApprovalInput {
 /// The second pair of eyes: a supervisor, or another eligible reviewer, approves a pending
 /// overturn or amend, or returns it to the queue for a fresh review. Never the first reviewer.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn approve(
-    db: &Db,
-    actor: Actor,
-    id: String,
-    input: ApprovalInput,
-) -> Result<AppealDetail, AppealError> {
+pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
     match (&input.note, input.decision) {
         (Some(note), _) => c.prose("/note", note, 2000),
@@ -215,11 +182,8 @@ pub async fn approve(
                 ApprovalChoice::Return => Action::ReturnForReview,
             };
             let to = from.apply(action)?;
-            let pending = repo::pending_for_appeal(conn, &id)?.ok_or_else(|| {
-                AppealError::Corrupt(format!(
-                    "appeal {id} awaits approval without a pending review"
-                ))
-            })?;
+            let pending = repo::pending_for_appeal(conn, &id)?
+                .ok_or_else(|| AppealError::Corrupt(format!("appeal {id} awaits approval without a pending review")))?;
             if pending.reviewer_id == actor.id {
                 return Err(AppealError::Forbidden(
                     "four eyes: the reviewer cannot approve their own review".into(),
@@ -228,23 +192,14 @@ pub async fn approve(
             if actor.is(Role::Reviewer)
                 && let Some(why) = ineligibility(conn, &actor.id, &appeal, false)?
             {
-                return Err(AppealError::Forbidden(format!(
-                    "not eligible to approve: {why}"
-                )));
+                return Err(AppealError::Forbidden(format!("not eligible to approve: {why}")));
             }
             let now = db::now();
             let review_status = match input.decision {
                 ApprovalChoice::Approve => status::APPROVED,
                 ApprovalChoice::Return => status::RETURNED,
             };
-            repo::resolve(
-                conn,
-                &pending.id,
-                review_status,
-                &actor.id,
-                input.note.as_deref(),
-                now,
-            )?;
+            repo::resolve(conn, &pending.id, review_status, &actor.id, input.note.as_deref(), now)?;
             let update = AppealUpdate {
                 decided_at: (input.decision == ApprovalChoice::Approve).then_some(Some(now)),
                 ..AppealUpdate::to_status_unleased(to, now)
@@ -264,13 +219,7 @@ pub async fn approve(
                     )?;
                 }
                 ApprovalChoice::Return => {
-                    audit_appeal(
-                        conn,
-                        &actor,
-                        "appeal.returned",
-                        &id,
-                        json!({"review_id": pending.id}),
-                    )?;
+                    audit_appeal(conn, &actor, "appeal.returned", &id, json!({"review_id": pending.id}))?;
                 }
             }
             let appeal = load_appeal(conn, &id)?;

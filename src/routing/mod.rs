@@ -4,6 +4,4 @@
 pub mod repo;
 pub mod service;
 
-pub use service::{
-    Policy, PolicyInput, QueueInput, QueueView, ReviewerInput, ReviewerView, RoutingError,
-};
+pub use service::{Policy, PolicyInput, QueueInput, QueueView, ReviewerInput, ReviewerView, RoutingError};

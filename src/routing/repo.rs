@@ -87,25 +87,16 @@ pub fn rules_of(conn: &mut DbConnection, queue: &str) -> Result<Vec<RuleRow>, Db
 }
 
 /// Replaces a queue's definition and rules.
-pub fn upsert_queue(
-    conn: &mut DbConnection,
-    queue: &QueueRow,
-    rules: &[RuleRow],
-) -> Result<(), DbError> {
+pub fn upsert_queue(conn: &mut DbConnection, queue: &QueueRow, rules: &[RuleRow]) -> Result<(), DbError> {
     let updated = diesel::update(queues::table.find(&queue.name))
         .set(queue)
         .execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(queues::table)
-            .values(queue)
-            .execute(conn)?;
+        diesel::insert_into(queues::table).values(queue).execute(conn)?;
     }
-    diesel::delete(routing_rules::table.filter(routing_rules::queue.eq(&queue.name)))
-        .execute(conn)?;
+    diesel::delete(routing_rules::table.filter(routing_rules::queue.eq(&queue.name))).execute(conn)?;
     for rule in rules {
-        diesel::insert_into(routing_rules::table)
-            .values(rule)
-            .execute(conn)?;
+        diesel::insert_into(routing_rules::table).values(rule).execute(conn)?;
     }
     Ok(())
 }
@@ -119,9 +110,7 @@ pub fn queue(conn: &mut DbConnection, name: &str) -> Result<Option<QueueRow>, Db
 }
 
 /// Queued appeals per queue, and the nearest deadline among them.
-pub fn depths(
-    conn: &mut DbConnection,
-) -> Result<Vec<(String, i64, Option<NaiveDateTime>)>, DbError> {
+pub fn depths(conn: &mut DbConnection) -> Result<Vec<(String, i64, Option<NaiveDateTime>)>, DbError> {
     Ok(appeals::table
         .filter(appeals::status.eq(AppealStatus::Queued.as_str()))
         .group_by(appeals::queue)
@@ -134,13 +123,9 @@ pub fn depths(
 }
 
 pub fn upsert_reviewer(conn: &mut DbConnection, row: &ReviewerRow) -> Result<(), DbError> {
-    let updated = diesel::update(reviewers::table.find(&row.id))
-        .set(row)
-        .execute(conn)?;
+    let updated = diesel::update(reviewers::table.find(&row.id)).set(row).execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(reviewers::table)
-            .values(row)
-            .execute(conn)?;
+        diesel::insert_into(reviewers::table).values(row).execute(conn)?;
     }
     Ok(())
 }

@@ -99,8 +99,7 @@ impl From<PolicyRow> for Policy {
     fn from(r: PolicyRow) -> Self {
         Policy {
             decision_type: r.decision_type,
-            filing_window_months: u32::try_from(r.filing_window_months)
-                .unwrap_or(DEFAULT_FILING_WINDOW_MONTHS),
+            filing_window_months: u32::try_from(r.filing_window_months).unwrap_or(DEFAULT_FILING_WINDOW_MONTHS),
             requires_approval: r.requires_approval,
         }
     }
@@ -142,12 +141,7 @@ fn audit_config(
 }
 
 #[tracing::instrument(skip_all, fields(queue = %name))]
-pub async fn put_queue(
-    db: &Db,
-    actor: Actor,
-    name: String,
-    input: QueueInput,
-) -> Result<QueueView, RoutingError> {
+pub async fn put_queue(db: &Db, actor: Actor, name: String, input: QueueInput) -> Result<QueueView, RoutingError> {
     let mut c = Checker::default();
     c.identifier("/name", &name, 64);
     if input.description.chars().count() > 500 {
@@ -212,10 +206,7 @@ fn list_queues_in(conn: &mut DbConnection) -> Result<Vec<QueueView>, DbError> {
     let mut names: BTreeSet<String> = depths.keys().cloned().collect();
     names.insert(DEFAULT_QUEUE.to_owned());
     names.insert(ESCALATION_QUEUE.to_owned());
-    let configured: HashMap<String, QueueRow> = repo::queues(conn)?
-        .into_iter()
-        .map(|q| (q.name.clone(), q))
-        .collect();
+    let configured: HashMap<String, QueueRow> = repo::queues(conn)?.into_iter().map(|q| (q.name.clone(), q)).collect();
     names.extend(configured.keys().cloned());
     let mut out = Vec::with_capacity(names.len());
     for name in names {
@@ -292,13 +283,8 @@ pub async fn put_reviewer(
 }
 
 pub async fn list_reviewers(db: &Db) -> Result<Vec<ReviewerView>, RoutingError> {
-    db.run(|conn| {
-        Ok(repo::reviewers(conn)?
-            .into_iter()
-            .map(ReviewerView::from_row)
-            .collect())
-    })
-    .await
+    db.run(|conn| Ok(repo::reviewers(conn)?.into_iter().map(ReviewerView::from_row).collect()))
+        .await
 }
 
 #[tracing::instrument(skip_all, fields(decision_type = %decision_type))]
@@ -341,11 +327,6 @@ pub async fn put_policy(
 }
 
 pub async fn list_policies(db: &Db) -> Result<Vec<Policy>, RoutingError> {
-    db.run(|conn| {
-        Ok(repo::policies(conn)?
-            .into_iter()
-            .map(Policy::from)
-            .collect())
-    })
-    .await
+    db.run(|conn| Ok(repo::policies(conn)?.into_iter().map(Policy::from).collect()))
+        .await
 }

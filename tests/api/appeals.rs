@@ -5,9 +5,7 @@ use recourse::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    RATIONALE, appeal_body, assert_problem, decision_body, review_body, spawn_app,
-};
+use crate::helpers::{RATIONALE, appeal_body, assert_problem, decision_body, review_body, spawn_app};
 
 fn time(v: &Value) -> DateTime<Utc> {
     v.as_str().unwrap().parse().unwrap()
@@ -21,10 +19,7 @@ async fn a_subject_files_an_appeal_and_gets_a_deadline_and_acknowledgement() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let appeal: Value = res.json().await.unwrap();
-    assert_eq!(
-        location,
-        format!("/v1/appeals/{}", appeal["id"].as_str().unwrap())
-    );
+    assert_eq!(location, format!("/v1/appeals/{}", appeal["id"].as_str().unwrap()));
     assert_eq!(appeal["status"], "queued");
     assert_eq!(appeal["channel"], "web");
     assert_eq!(appeal["queue"], "default");
@@ -63,10 +58,7 @@ async fn a_subject_cannot_appeal_or_see_someone_elses_decision() {
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let appeal = app.queued_appeal("a-2", "subject-1").await;
     let res = app
-        .get(
-            &format!("/v1/appeals/{appeal}"),
-            &app.token(Role::Subject, "subject-2"),
-        )
+        .get(&format!("/v1/appeals/{appeal}"), &app.token(Role::Subject, "subject-2"))
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let res = app
@@ -78,9 +70,7 @@ async fn a_subject_cannot_appeal_or_see_someone_elses_decision() {
     let notices: Value = res.json().await.unwrap();
     assert_eq!(notices["items"].as_array().unwrap().len(), 1);
     for role in [Role::Engine, Role::Admin] {
-        let res = app
-            .get(&format!("/v1/appeals/{appeal}"), &app.token_for(role))
-            .await;
+        let res = app.get(&format!("/v1/appeals/{appeal}"), &app.token_for(role)).await;
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     }
 }
@@ -103,8 +93,7 @@ async fn an_agent_files_for_a_caller_with_a_verified_identity_check() {
 
     let mut filed = appeal_body();
     filed["channel"] = json!("phone");
-    filed["identity_check"] =
-        json!({"method": "knowledge-based: date of birth and postcode", "result": "verified"});
+    filed["identity_check"] = json!({"method": "knowledge-based: date of birth and postcode", "result": "verified"});
     let res = app.post_json(&path, &agent, &filed).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let appeal: Value = res.json().await.unwrap();
@@ -121,17 +110,9 @@ async fn the_filing_window_is_six_months_by_default_and_configurable() {
     let mut old = decision_body("old-1", "subject-1");
     old["decided_at"] = json!((Utc::now() - chrono::Duration::days(200)).to_rfc3339());
     let res = app.post_decision("engine-1", &old).await;
-    let decision = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let decision = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let res = app.file_appeal_as_subject(&decision, "subject-1").await;
-    let problem = assert_problem(
-        res,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "filing_window_closed",
-    )
-    .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "filing_window_closed").await;
     assert!(problem["detail"].as_str().unwrap().contains("closed on"));
 
     let res = app
@@ -143,9 +124,7 @@ async fn the_filing_window_is_six_months_by_default_and_configurable() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        app.file_appeal_as_subject(&decision, "subject-1")
-            .await
-            .status(),
+        app.file_appeal_as_subject(&decision, "subject-1").await.status(),
         StatusCode::CREATED
     );
 
@@ -185,31 +164,19 @@ async fn concurrent_filings_on_one_decision_open_one_appeal() {
     let decision = app.decision_for("a-1", "subject-1").await;
     let token = app.token(Role::Subject, "subject-1");
     let path = app.url(&format!("/v1/decisions/{decision}/appeals"));
-    let requests = (0..8).map(|_| {
-        app.client
-            .post(&path)
-            .bearer_auth(&token)
-            .json(&appeal_body())
-            .send()
-    });
+    let requests = (0..8).map(|_| app.client.post(&path).bearer_auth(&token).json(&appeal_body()).send());
     let statuses: Vec<_> = futures_util::future::join_all(requests)
         .await
         .into_iter()
         .map(|r| r.unwrap().status())
         .collect();
     assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CREATED)
-            .count(),
+        statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
         1,
         "{statuses:?}"
     );
     assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CONFLICT)
-            .count(),
+        statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(),
         7,
         "{statuses:?}"
     );
@@ -238,12 +205,7 @@ async fn an_idempotency_key_replays_the_first_response_and_refuses_a_different_b
     let mut other = appeal_body();
     other["statement"] = json!("A different statement entirely.");
     let res = send(other).await.unwrap();
-    assert_problem(
-        res,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
-    )
-    .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").await;
     assert_eq!(app.audit_count(first["id"].as_str().unwrap()).await, 1);
 }
 
@@ -269,11 +231,7 @@ async fn a_supervisor_extends_once_before_the_deadline_with_a_notice() {
         .await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     let res = app
-        .post_json(
-            &path,
-            &supervisor,
-            &json!({"months": 3, "reason": "Awaiting records"}),
-        )
+        .post_json(&path, &supervisor, &json!({"months": 3, "reason": "Awaiting records"}))
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 
@@ -334,12 +292,7 @@ async fn an_extension_after_the_deadline_is_refused() {
         )
         .await;
     let problem = assert_problem(res, StatusCode::CONFLICT, "extension_refused").await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("deadline has passed")
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("deadline has passed"));
 }
 
 #[tokio::test]
@@ -369,10 +322,7 @@ async fn the_filer_withdraws_before_a_decision_and_the_decision_stands_again() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "withdrawn");
     let d: Value = app
-        .get(
-            &format!("/v1/decisions/{decision}"),
-            &app.token_for(Role::Dpo),
-        )
+        .get(&format!("/v1/decisions/{decision}"), &app.token_for(Role::Dpo))
         .await
         .json()
         .await
@@ -385,9 +335,7 @@ async fn the_filer_withdraws_before_a_decision_and_the_decision_stands_again() {
     assert!(problem["detail"].as_str().unwrap().contains("withdrawn"));
     // A withdrawn appeal does not block a new one.
     assert_eq!(
-        app.file_appeal_as_subject(&decision, "subject-1")
-            .await
-            .status(),
+        app.file_appeal_as_subject(&decision, "subject-1").await.status(),
         StatusCode::CREATED
     );
 }
@@ -404,9 +352,7 @@ async fn filing_validation_points_at_each_bad_field() {
         ("/corrected_inputs/annual_income", |b| {
             b["corrected_inputs"]["annual_income"] = json!([1])
         }),
-        ("/evidence/0/sha256", |b| {
-            b["evidence"][0]["sha256"] = json!("zz")
-        }),
+        ("/evidence/0/sha256", |b| b["evidence"][0]["sha256"] = json!("zz")),
         ("/channel", |b| b["channel"] = json!("phone")),
         ("/identity_check", |b| {
             b["identity_check"] = json!({"method": "m", "result": "verified"})
@@ -423,18 +369,14 @@ async fn filing_validation_points_at_each_bad_field() {
                 &body,
             )
             .await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         let pointers: Vec<_> = problem["errors"]
             .as_array()
             .unwrap()
             .iter()
             .map(|e| e["pointer"].as_str().unwrap())
             .collect();
-        assert!(
-            pointers.contains(&pointer),
-            "expected {pointer}, got {pointers:?}"
-        );
+        assert!(pointers.contains(&pointer), "expected {pointer}, got {pointers:?}");
     }
 }
 
@@ -478,21 +420,11 @@ async fn every_transition_writes_one_audit_entry_and_its_event() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.audit_count(&appeal).await, 5);
-    assert_eq!(
-        app.outbox_types().await,
-        ["appeal.filed", "appeal.extended"]
-    );
+    assert_eq!(app.outbox_types().await, ["appeal.filed", "appeal.extended"]);
 
     let (_, token, _) = app.claim("rev-1").await.unwrap();
-    let res = app
-        .review("rev-1", &appeal, &review_body(&token, "overturn"))
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
+    let res = app.review("rev-1", &appeal, &review_body(&token, "overturn")).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     assert_eq!(app.audit_count(&appeal).await, 7);
     assert_eq!(
         app.outbox_types().await,
@@ -519,9 +451,7 @@ async fn an_overturn_changes_the_effective_outcome_and_sends_an_outcome_notice()
     let id = appeal["id"].as_str().unwrap();
     let (claimed, token, _) = app.claim("rev-1").await.unwrap();
     assert_eq!(claimed, id);
-    let res = app
-        .review("rev-1", id, &review_body(&token, "overturn"))
-        .await;
+    let res = app.review("rev-1", id, &review_body(&token, "overturn")).await;
     let decided: Value = res.json().await.unwrap();
     assert_eq!(decided["status"], "decided");
     assert_eq!(decided["outcome"]["result"], "overturn");

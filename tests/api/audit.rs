@@ -17,19 +17,13 @@ async fn every_write_appends_exactly_one_audit_entry() {
     assert_eq!(app.audit_count(&id).await, 1);
 
     // An idempotent replay writes nothing, so it records nothing.
-    let res = app
-        .post_decision("engine-1", &decision_body("a-1", "subject-1"))
-        .await;
+    let res = app.post_decision("engine-1", &decision_body("a-1", "subject-1")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.audit_count(&id).await, 1);
 
     let batch = json!({"decisions": [decision_body("b-1", "subject-1"), decision_body("b-2", "subject-2")]});
     let body: Value = app
-        .post_json(
-            "/v1/decisions/batch",
-            &app.token(Role::Engine, "engine-1"),
-            &batch,
-        )
+        .post_json("/v1/decisions/batch", &app.token(Role::Engine, "engine-1"), &batch)
         .await
         .json()
         .await
@@ -52,9 +46,7 @@ async fn rejected_writes_leave_no_audit_entry() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
-        app.post_decision("ghost", &decision_body("a-2", "s"))
-            .await
-            .status(),
+        app.post_decision("ghost", &decision_body("a-2", "s")).await.status(),
         StatusCode::FORBIDDEN
     );
     let dup = app
@@ -79,10 +71,7 @@ async fn audit_entries_name_the_actor_and_request_and_hold_no_personal_data() {
         .post_decision("engine-1", &decision_body("a-1", "subject-secret-77"))
         .await;
     let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let id = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let row: (String, String, String, Option<String>, String, String) = app
         .with_db(move |c| {
             dsl::audit_log

@@ -8,9 +8,7 @@ use recourse::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TEST_SECRET, TestApp, assert_problem, fixture, hs256_args, spawn_app, spawn_app_with,
-};
+use crate::helpers::{TEST_SECRET, TestApp, assert_problem, fixture, hs256_args, spawn_app, spawn_app_with};
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -69,10 +67,7 @@ async fn a_valid_token_is_accepted() {
     let app = spawn_app().await;
     let res = status_with_header(
         &app,
-        Some(format!(
-            "Bearer {}",
-            hs256(&claims(), TEST_SECRET.as_bytes())
-        )),
+        Some(format!("Bearer {}", hs256(&claims(), TEST_SECRET.as_bytes()))),
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -84,10 +79,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
     let secret = TEST_SECRET.as_bytes();
     let cases: Vec<(&str, Option<String>)> = vec![
         ("no header", None),
-        (
-            "not bearer",
-            Some(format!("Basic {}", hs256(&claims(), secret))),
-        ),
+        ("not bearer", Some(format!("Basic {}", hs256(&claims(), secret)))),
         ("empty bearer", Some("Bearer ".into())),
         ("garbage", Some("Bearer not.a.jwt".into())),
         (
@@ -97,14 +89,8 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
                 hs256(&claims(), b"another-secret-that-is-32-bytes-long!!")
             )),
         ),
-        (
-            "alg none",
-            Some(format!("Bearer {}", unsigned("none", &claims()))),
-        ),
-        (
-            "alg None",
-            Some(format!("Bearer {}", unsigned("None", &claims()))),
-        ),
+        ("alg none", Some(format!("Bearer {}", unsigned("none", &claims())))),
+        ("alg None", Some(format!("Bearer {}", unsigned("None", &claims())))),
         (
             "RS256 to an HS256 service",
             Some(format!("Bearer {}", rs256(&claims()))),
@@ -139,24 +125,15 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
         ),
         (
             "missing exp",
-            Some(format!(
-                "Bearer {}",
-                hs256(&without(claims(), "exp"), secret)
-            )),
+            Some(format!("Bearer {}", hs256(&without(claims(), "exp"), secret))),
         ),
         (
             "missing nbf",
-            Some(format!(
-                "Bearer {}",
-                hs256(&without(claims(), "nbf"), secret)
-            )),
+            Some(format!("Bearer {}", hs256(&without(claims(), "nbf"), secret))),
         ),
         (
             "missing aud",
-            Some(format!(
-                "Bearer {}",
-                hs256(&without(claims(), "aud"), secret)
-            )),
+            Some(format!("Bearer {}", hs256(&without(claims(), "aud"), secret))),
         ),
         (
             "unknown role",
@@ -167,10 +144,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
         ),
         (
             "empty subject",
-            Some(format!(
-                "Bearer {}",
-                hs256(&with(claims(), "sub", json!("")), secret)
-            )),
+            Some(format!("Bearer {}", hs256(&with(claims(), "sub", json!("")), secret))),
         ),
     ];
     for (name, header) in cases {
@@ -238,10 +212,7 @@ fn a_short_secret_or_a_large_leeway_stops_start_up() {
     let mut args = hs256_args();
     args.secret = Some("x".repeat(31).into());
     let err = JwtKeys::load(&args, &url).err().unwrap().to_string();
-    assert!(
-        err.contains("31 bytes") && err.contains("at least 32"),
-        "{err}"
-    );
+    assert!(err.contains("31 bytes") && err.contains("at least 32"), "{err}");
 
     let mut args = hs256_args();
     args.leeway_secs = 61;
@@ -279,10 +250,7 @@ fn the_development_secret_is_generated_once_with_mode_0600() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     assert!(std::fs::read_to_string(&path).unwrap().len() >= 32);
     let second = JwtKeys::load(&args, &url).unwrap();
@@ -314,19 +282,13 @@ fn the_token_command_prints_only_a_token_that_serve_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("recourse.db");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_recourse"))
-        .args([
-            "token", "--role", "reviewer", "--sub", "alice", "--ttl", "1h",
-        ])
+        .args(["token", "--role", "reviewer", "--sub", "alice", "--ttl", "1h"])
         .env("DATABASE_URL", &db_path)
         .env_remove("RECOURSE_JWT_SECRET")
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
     let token = stdout.trim_end_matches('\n');
     assert_eq!(token.lines().count(), 1);
@@ -336,9 +298,22 @@ fn the_token_command_prints_only_a_token_that_serve_accepts() {
     args.secret = None;
     let keys = JwtKeys::load(&args, &DatabaseUrl::Sqlite(db_path)).unwrap();
     let claims = keys.verifier.verify(token).unwrap();
-    assert_eq!(
-        (claims.role, claims.sub.as_str()),
-        (Role::Reviewer, "alice")
-    );
+    assert_eq!((claims.role, claims.sub.as_str()), (Role::Reviewer, "alice"));
     assert!((claims.exp - claims.iat - 3600).abs() <= 1);
+}
+
+#[test]
+fn a_new_sqlite_database_file_is_private_to_its_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.db");
+    let db =
+        recourse::db::Db::connect(&DatabaseUrl::Sqlite(path.clone()), 2, std::time::Duration::from_secs(5)).unwrap();
+    db.migrate().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let wal = dir.path().join("private.db-wal");
+        assert_eq!(std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777, 0o600);
+    }
 }

@@ -14,17 +14,11 @@ async fn an_engine_posts_a_decision_and_readers_fetch_it() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let created: Value = res.json().await.unwrap();
-    assert_eq!(
-        location,
-        format!("/v1/decisions/{}", created["id"].as_str().unwrap())
-    );
+    assert_eq!(location, format!("/v1/decisions/{}", created["id"].as_str().unwrap()));
     assert_eq!(created["status"], "effective");
     assert_eq!(created["effective_outcome"], "declined");
     assert_eq!(created["engine_id"], "engine-1");
-    assert_eq!(
-        created["model"],
-        json!({"name": "limits", "version": "3.2.0"})
-    );
+    assert_eq!(created["model"], json!({"name": "limits", "version": "3.2.0"}));
     assert_eq!(
         created["explanation"],
         decision_body("app-1", "subject-1")["explanation"]
@@ -50,12 +44,7 @@ async fn an_identical_repost_returns_the_original_and_a_different_one_conflicts(
     let app = spawn_app().await;
     app.register_engine("engine-1").await;
     let body = decision_body("app-1", "subject-1");
-    let first: Value = app
-        .post_decision("engine-1", &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.post_decision("engine-1", &body).await.json().await.unwrap();
 
     // Same content, written differently: the timestamp offset and key order change nothing.
     let mut same = body.clone();
@@ -84,14 +73,8 @@ async fn the_same_external_id_from_two_engines_is_two_decisions() {
     app.register_engine("engine-1").await;
     app.register_engine("engine-2").await;
     let body = decision_body("app-1", "subject-1");
-    assert_eq!(
-        app.post_decision("engine-1", &body).await.status(),
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        app.post_decision("engine-2", &body).await.status(),
-        StatusCode::CREATED
-    );
+    assert_eq!(app.post_decision("engine-1", &body).await.status(), StatusCode::CREATED);
+    assert_eq!(app.post_decision("engine-2", &body).await.status(), StatusCode::CREATED);
     assert_eq!(app.decision_count().await, 2);
 }
 
@@ -115,14 +98,10 @@ async fn sixteen_concurrent_identical_posts_create_one_row() {
         }
     });
     let results = futures_util::future::join_all(requests).await;
-    let created = results
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
+    let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
     let replayed = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
     assert_eq!((created, replayed), (1, 15), "{results:?}");
-    let ids: std::collections::HashSet<_> =
-        results.iter().map(|(_, id)| id.clone().unwrap()).collect();
+    let ids: std::collections::HashSet<_> = results.iter().map(|(_, id)| id.clone().unwrap()).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(app.decision_count().await, 1);
     assert_eq!(app.audit_count(ids.iter().next().unwrap()).await, 1);
@@ -146,11 +125,7 @@ async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
         decision_body("b-5", "subject-2"),
     ]});
     let res = app
-        .post_json(
-            "/v1/decisions/batch",
-            &app.token(Role::Engine, "engine-1"),
-            &batch,
-        )
+        .post_json("/v1/decisions/batch", &app.token(Role::Engine, "engine-1"), &batch)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -171,24 +146,14 @@ async fn a_batch_stores_valid_items_and_reports_invalid_ones_by_index() {
         .collect();
     assert_eq!(
         statuses,
-        [
-            "created", "invalid", "invalid", "existing", "conflict", "created"
-        ]
+        ["created", "invalid", "invalid", "existing", "conflict", "created"]
     );
-    assert_eq!(
-        body["results"][1]["errors"][0]["pointer"],
-        "/decisions/1/subject_id"
-    );
-    assert_eq!(
-        body["results"][2]["errors"][0]["pointer"],
-        "/decisions/2/score"
-    );
+    assert_eq!(body["results"][1]["errors"][0]["pointer"], "/decisions/1/subject_id");
+    assert_eq!(body["results"][2]["errors"][0]["pointer"], "/decisions/2/score");
     assert_eq!(app.decision_count().await, 3);
     for index in [0, 5] {
         let id = body["results"][index]["id"].as_str().unwrap();
-        let res = app
-            .get(&format!("/v1/decisions/{id}"), &app.token_for(Role::Dpo))
-            .await;
+        let res = app.get(&format!("/v1/decisions/{id}"), &app.token_for(Role::Dpo)).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
 }
@@ -203,9 +168,7 @@ async fn a_batch_must_hold_one_to_a_thousand_items() {
         .await;
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0]["pointer"], "/decisions");
-    let many: Vec<Value> = (0..1001)
-        .map(|i| json!({"external_id": format!("x{i}")}))
-        .collect();
+    let many: Vec<Value> = (0..1001).map(|i| json!({"external_id": format!("x{i}")})).collect();
     let res = app
         .post_json("/v1/decisions/batch", &token, &json!({"decisions": many}))
         .await;
@@ -242,39 +205,22 @@ async fn every_validation_rule_answers_422_with_a_pointer() {
     type Breaker = fn(&mut Value);
     let cases: Vec<(&str, Breaker)> = vec![
         ("/external_id", |b| {
-            b.as_object_mut()
-                .unwrap()
-                .remove("external_id")
-                .map(drop)
-                .unwrap()
+            b.as_object_mut().unwrap().remove("external_id").map(drop).unwrap()
         }),
         ("/subject_id", |b| b["subject_id"] = json!("")),
         ("/subject_id", |b| b["subject_id"] = json!("x".repeat(129))),
-        ("/decision_type", |b| {
-            b["decision_type"] = json!("credit limit!")
-        }),
+        ("/decision_type", |b| b["decision_type"] = json!("credit limit!")),
         ("/outcome", |b| b["outcome"] = json!("  ")),
         ("/score", |b| b["score"] = json!("0.4")),
         ("/threshold", |b| b["threshold"] = json!([1])),
         ("/model/name", |b| b["model"]["name"] = json!("")),
         ("/model/version", |b| {
-            b["model"]
-                .as_object_mut()
-                .unwrap()
-                .remove("version")
-                .map(drop)
-                .unwrap()
+            b["model"].as_object_mut().unwrap().remove("version").map(drop).unwrap()
         }),
-        ("/significant_effect", |b| {
-            b["significant_effect"] = json!("yes")
-        }),
+        ("/significant_effect", |b| b["significant_effect"] = json!("yes")),
         ("/decided_at", |b| b["decided_at"] = json!("yesterday")),
-        ("/decided_at", |b| {
-            b["decided_at"] = json!("2999-01-01T00:00:00Z")
-        }),
-        ("/explanation/inputs", |b| {
-            b["explanation"]["inputs"] = json!({})
-        }),
+        ("/decided_at", |b| b["decided_at"] = json!("2999-01-01T00:00:00Z")),
+        ("/explanation/inputs", |b| b["explanation"]["inputs"] = json!({})),
         ("/explanation/inputs/address", |b| {
             b["explanation"]["inputs"]["address"] = json!({"street": "x"})
         }),
@@ -303,27 +249,21 @@ async fn every_validation_rule_answers_422_with_a_pointer() {
         ("/explanation/counterfactual", |b| {
             b["explanation"]["counterfactual"] = json!({})
         }),
-        ("/explanation/surprise", |b| {
-            b["explanation"]["surprise"] = json!(1)
-        }),
+        ("/explanation/surprise", |b| b["explanation"]["surprise"] = json!(1)),
         ("/unexpected", |b| b["unexpected"] = json!(true)),
     ];
     for (pointer, breaker) in cases {
         let mut body = decision_body("v-1", "subject-1");
         breaker(&mut body);
         let res = app.post_decision("engine-1", &body).await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         let pointers: Vec<_> = problem["errors"]
             .as_array()
             .unwrap()
             .iter()
             .map(|e| e["pointer"].as_str().unwrap())
             .collect();
-        assert!(
-            pointers.contains(&pointer),
-            "expected {pointer}, got {pointers:?}"
-        );
+        assert!(pointers.contains(&pointer), "expected {pointer}, got {pointers:?}");
     }
     assert_eq!(app.decision_count().await, 0);
 }
@@ -358,17 +298,11 @@ async fn subjects_see_only_their_own_decisions() {
     let me = app.token(Role::Subject, "subject-1");
 
     let res = app
-        .get(
-            &format!("/v1/decisions/{}", mine["id"].as_str().unwrap()),
-            &me,
-        )
+        .get(&format!("/v1/decisions/{}", mine["id"].as_str().unwrap()), &me)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app
-        .get(
-            &format!("/v1/decisions/{}", theirs["id"].as_str().unwrap()),
-            &me,
-        )
+        .get(&format!("/v1/decisions/{}", theirs["id"].as_str().unwrap()), &me)
         .await;
     let body = assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     assert!(!body.to_string().contains("subject-2"));
@@ -389,10 +323,7 @@ async fn engines_see_only_their_own_decisions() {
     let decision = app.seed_decision("a-1", "subject-1").await;
     let other = app.token(Role::Engine, "engine-2");
     let res = app
-        .get(
-            &format!("/v1/decisions/{}", decision["id"].as_str().unwrap()),
-            &other,
-        )
+        .get(&format!("/v1/decisions/{}", decision["id"].as_str().unwrap()), &other)
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let page: Value = app
@@ -445,9 +376,7 @@ async fn a_subjects_decisions_page_by_cursor_without_gaps() {
                 .map(|d| d["id"].as_str().unwrap().to_owned()),
         );
         match page["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/v1/subjects/subject-1/decisions?limit=3&after={cursor}")
-            }
+            Some(cursor) => path = format!("/v1/subjects/subject-1/decisions?limit=3&after={cursor}"),
             None => break,
         }
     }
@@ -457,8 +386,6 @@ async fn a_subjects_decisions_page_by_cursor_without_gaps() {
 #[tokio::test]
 async fn an_unknown_decision_is_404() {
     let app = spawn_app().await;
-    let res = app
-        .get("/v1/decisions/does-not-exist", &app.token_for(Role::Dpo))
-        .await;
+    let res = app.get("/v1/decisions/does-not-exist", &app.token_for(Role::Dpo)).await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }

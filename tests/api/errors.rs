@@ -8,19 +8,9 @@ use crate::helpers::{assert_problem, decision_body, spawn_app};
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_as_problems() {
     let app = spawn_app().await;
-    let res = app
-        .client
-        .get(app.url("/no/such/route"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(app.url("/no/such/route")).send().await.unwrap();
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .client
-        .delete(app.url("/v1/decisions"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.delete(app.url("/v1/decisions")).send().await.unwrap();
     assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     let res = app.client.post(app.url("/healthz")).send().await.unwrap();
     assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
@@ -59,16 +49,13 @@ async fn a_huge_body_is_413_before_it_is_read() {
 async fn a_huge_chunked_body_is_413_too() {
     let app = spawn_app().await;
     app.register_engine("engine-1").await;
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        (0..100).map(|_| Ok(vec![b' '; 1024])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..100).map(|_| Ok(vec![b' '; 1024])).collect();
     let res = app
         .client
         .post(app.url("/v1/decisions"))
         .bearer_auth(app.token(Role::Engine, "engine-1"))
         .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            chunks,
-        )))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
         .send()
         .await
         .unwrap();
@@ -79,11 +66,7 @@ async fn a_huge_chunked_body_is_413_too() {
 async fn a_wrong_content_type_is_415() {
     let app = spawn_app().await;
     app.register_engine("engine-1").await;
-    for content_type in [
-        None,
-        Some("text/plain"),
-        Some("application/x-www-form-urlencoded"),
-    ] {
+    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
         let mut req = app
             .client
             .post(app.url("/v1/decisions"))
@@ -93,12 +76,7 @@ async fn a_wrong_content_type_is_415() {
             req = req.header("content-type", ct);
         }
         let res = req.send().await.unwrap();
-        assert_problem(
-            res,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        )
-        .await;
+        assert_problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
     }
     assert_eq!(app.decision_count().await, 0);
 }
@@ -119,8 +97,5 @@ async fn a_broken_database_gives_an_opaque_500() {
     let body = assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
     assert!(body.get("detail").is_none(), "{body}");
     let text = body.to_string();
-    assert!(
-        !text.contains("decisions") && !text.contains("table"),
-        "{text}"
-    );
+    assert!(!text.contains("decisions") && !text.contains("table"), "{text}");
 }

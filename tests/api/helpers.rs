@@ -14,9 +14,7 @@ use serde_json::{Value, json};
 pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 pub fn hs256_args() -> JwtArgs {
@@ -50,24 +48,18 @@ struct PgTestDatabase {
 impl Drop for PgTestDatabase {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = conn.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
         }
     }
 }
 
 fn create_pg_database(admin_url: &str) -> (PgTestDatabase, String) {
     let name = format!("recourse_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn =
-        PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must accept connections");
+    let mut conn = PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must accept connections");
     conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
         .expect("create test database");
     let base = admin_url.split('?').next().unwrap();
-    let (server, _) = base
-        .rsplit_once('/')
-        .expect("TEST_DATABASE_URL needs a /database path");
+    let (server, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL needs a /database path");
     let url = format!("{server}/{name}");
     (
         PgTestDatabase {
@@ -100,9 +92,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.pool_size = 8;
     adjust(&mut settings);
     let jwt = settings.jwt.clone();
-    let app = Application::build(settings)
-        .await
-        .expect("application starts");
+    let app = Application::build(settings).await.expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let minter = match JwtKeys::load(&jwt, &database_url).unwrap().minter {
@@ -114,10 +104,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
                 JwtAlgorithm::Rs256 => fixture("rsa_private.pem"),
                 _ => fixture("ed25519_private.pem"),
             });
-            JwtKeys::load(&with_private, &database_url)
-                .unwrap()
-                .minter
-                .unwrap()
+            JwtKeys::load(&with_private, &database_url).unwrap().minter.unwrap()
         }
     };
     tokio::spawn(app.run_until_stopped());
@@ -152,12 +139,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
@@ -180,12 +162,7 @@ impl TestApp {
                 &json!({"id": id, "name": format!("{id} engine")}),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
     }
 
     /// Posts a decision as `engine`, returning the response.
@@ -208,22 +185,14 @@ impl TestApp {
         &self,
         f: impl FnOnce(&mut recourse::db::DbConnection) -> QueryResult<T> + Send + 'static,
     ) -> T {
-        self.db
-            .run(move |conn| f(conn).map_err(DbError::from))
-            .await
-            .unwrap()
+        self.db.run(move |conn| f(conn).map_err(DbError::from)).await.unwrap()
     }
 
     pub async fn audit_count(&self, object_id: &str) -> i64 {
         use recourse::db::schema::audit_log::dsl;
         let id = object_id.to_owned();
-        self.with_db(move |c| {
-            dsl::audit_log
-                .filter(dsl::object_id.eq(id))
-                .count()
-                .get_result(c)
-        })
-        .await
+        self.with_db(move |c| dsl::audit_log.filter(dsl::object_id.eq(id)).count().get_result(c))
+            .await
     }
 
     pub async fn audit_total(&self) -> i64 {
@@ -267,17 +236,8 @@ pub fn decision_body(external_id: &str, subject: &str) -> Value {
 /// Asserts a problem+json response with the status and code, returning the body.
 pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(res.status(), status);
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{content_type}"
-    );
+    let content_type = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("application/problem+json"), "{content_type}");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status.as_u16());
@@ -307,12 +267,7 @@ impl TestApp {
                 &json!({"authorities": authorities, "capacity": capacity}),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::OK,
-            "{}",
-            res.text().await.unwrap()
-        );
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     }
 
     /// Registers `engine-1` if needed and posts a decision for `subject`; returns its id.
@@ -344,16 +299,8 @@ impl TestApp {
     pub async fn queued_appeal(&self, external_id: &str, subject: &str) -> String {
         let decision = self.decision_for(external_id, subject).await;
         let res = self.file_appeal_as_subject(&decision, subject).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        res.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
     }
 
     /// Claims as `reviewer`: `Some((appeal id, lease token, body))` or `None` on 204.
@@ -390,25 +337,15 @@ impl TestApp {
 
     pub async fn outbox_types(&self) -> Vec<String> {
         use recourse::db::schema::outbox::dsl;
-        self.with_db(|c| {
-            dsl::outbox
-                .order(dsl::seq.asc())
-                .select(dsl::event_type)
-                .load(c)
-        })
-        .await
+        self.with_db(|c| dsl::outbox.order(dsl::seq.asc()).select(dsl::event_type).load(c))
+            .await
     }
 
     pub async fn review_count(&self, appeal_id: &str) -> i64 {
         use recourse::db::schema::reviews::dsl;
         let id = appeal_id.to_owned();
-        self.with_db(move |c| {
-            dsl::reviews
-                .filter(dsl::appeal_id.eq(id))
-                .count()
-                .get_result(c)
-        })
-        .await
+        self.with_db(move |c| dsl::reviews.filter(dsl::appeal_id.eq(id)).count().get_result(c))
+            .await
     }
 }
 

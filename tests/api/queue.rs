@@ -8,9 +8,7 @@ use recourse::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    appeal_body, assert_problem, decision_body, review_body, spawn_app, spawn_app_with,
-};
+use crate::helpers::{appeal_body, assert_problem, decision_body, review_body, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_claim_returns_the_whole_case_and_204_when_nothing_is_eligible() {
@@ -63,23 +61,13 @@ async fn claims_follow_priority_then_deadline_then_arrival() {
             &json!({"description": "near the threshold", "rules": [{"position": 1, "match": {"score_min": 0.5, "score_max": 0.6}, "priority": 50}]}),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     let first = app.queued_appeal("a-1", "s-1").await;
     let second = app.queued_appeal("a-2", "s-2").await;
     let third = app.queued_appeal("a-3", "s-3").await;
     let mut borderline = decision_body("a-4", "s-4");
     borderline["score"] = json!(0.55);
-    let d: Value = app
-        .post_decision("engine-1", &borderline)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let d: Value = app.post_decision("engine-1", &borderline).await.json().await.unwrap();
     let urgent: Value = app
         .file_appeal_as_subject(d["id"].as_str().unwrap(), "s-4")
         .await
@@ -104,15 +92,7 @@ async fn claims_follow_priority_then_deadline_then_arrival() {
     while let Some((id, _, _)) = app.claim("rev-1").await {
         order.push(id);
     }
-    assert_eq!(
-        order,
-        [
-            urgent["id"].as_str().unwrap().to_owned(),
-            third,
-            first,
-            second
-        ]
-    );
+    assert_eq!(order, [urgent["id"].as_str().unwrap().to_owned(), third, first, second]);
     let queues: Value = app
         .get("/v1/queues", &app.token_for(Role::Supervisor))
         .await
@@ -132,8 +112,7 @@ async fn claims_follow_priority_then_deadline_then_arrival() {
 async fn twenty_reviewers_racing_for_one_appeal_produce_one_claim() {
     let app = spawn_app().await;
     for i in 0..20 {
-        app.configure_reviewer(&format!("rev-{i}"), &["credit_limit"], 1)
-            .await;
+        app.configure_reviewer(&format!("rev-{i}"), &["credit_limit"], 1).await;
     }
     let appeal = app.queued_appeal("a-1", "subject-1").await;
     let claims = (0..20).map(|i| {
@@ -150,10 +129,7 @@ async fn twenty_reviewers_racing_for_one_appeal_produce_one_claim() {
         "{statuses:?}"
     );
     assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::NO_CONTENT)
-            .count(),
+        statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(),
         19,
         "{statuses:?}"
     );
@@ -173,26 +149,18 @@ async fn an_expired_lease_is_fenced_off_and_only_the_new_holders_review_counts()
     let (_, alice_token, _) = app.claim("alice").await.unwrap();
     assert!(app.claim("bob").await.is_none(), "the lease is still live");
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let (id, bob_token, _) = app
-        .claim("bob")
-        .await
-        .expect("the sweeper returned the expired lease");
+    let (id, bob_token, _) = app.claim("bob").await.expect("the sweeper returned the expired lease");
     assert_eq!(id, appeal);
 
     let res = app
         .review("alice", &appeal, &review_body(&alice_token, "overturn"))
         .await;
     assert_problem(res, StatusCode::CONFLICT, "stale_lease").await;
-    let res = app
-        .review("bob", &appeal, &review_body(&bob_token, "uphold"))
-        .await;
+    let res = app.review("bob", &appeal, &review_body(&bob_token, "uphold")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.review_count(&appeal).await, 1);
     let detail: Value = app
-        .get(
-            &format!("/v1/appeals/{appeal}"),
-            &app.token_for(Role::Supervisor),
-        )
+        .get(&format!("/v1/appeals/{appeal}"), &app.token_for(Role::Supervisor))
         .await
         .json()
         .await
@@ -248,16 +216,8 @@ async fn heartbeat_and_release_need_the_current_token() {
             .json(&json!({"lease_token": token}))
             .send()
     };
-    assert_eq!(
-        release(&token).await.unwrap().status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_problem(
-        release(&token).await.unwrap(),
-        StatusCode::CONFLICT,
-        "stale_lease",
-    )
-    .await;
+    assert_eq!(release(&token).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_problem(release(&token).await.unwrap(), StatusCode::CONFLICT, "stale_lease").await;
     let (again, _, _) = app.claim("rev-2").await.unwrap();
     assert_eq!(again, appeal);
 }
@@ -265,8 +225,7 @@ async fn heartbeat_and_release_need_the_current_token() {
 #[tokio::test]
 async fn eligibility_needs_authority_a_different_person_than_the_filer_and_capacity() {
     let app = spawn_app().await;
-    app.configure_reviewer("no-authority", &["fraud_flag"], 5)
-        .await;
+    app.configure_reviewer("no-authority", &["fraud_flag"], 5).await;
     app.configure_reviewer("pat", &["credit_limit"], 5).await;
     app.configure_reviewer("cap-1", &["credit_limit"], 1).await;
     let decision = app.decision_for("a-1", "subject-1").await;
@@ -284,10 +243,7 @@ async fn eligibility_needs_authority_a_different_person_than_the_filer_and_capac
     assert_eq!(res.status(), StatusCode::CREATED);
 
     assert!(app.claim("no-authority").await.is_none());
-    assert!(
-        app.claim("pat").await.is_none(),
-        "the filing agent may not review"
-    );
+    assert!(app.claim("pat").await.is_none(), "the filing agent may not review");
     app.queued_appeal("a-2", "subject-2").await;
     assert!(app.claim("cap-1").await.is_some());
     let res = app
@@ -340,16 +296,11 @@ async fn four_eyes_high_impact_overturns_wait_for_a_second_person() {
     let decision = app.decision_for("a-1", "subject-1").await;
     app.file_appeal_as_subject(&decision, "subject-1").await;
     let (appeal, token, _) = app.claim("first").await.unwrap();
-    let res = app
-        .review("first", &appeal, &review_body(&token, "overturn"))
-        .await;
+    let res = app.review("first", &appeal, &review_body(&token, "overturn")).await;
     let pending: Value = res.json().await.unwrap();
     assert_eq!(pending["status"], "awaiting_approval");
     let d: Value = app
-        .get(
-            &format!("/v1/decisions/{decision}"),
-            &app.token_for(Role::Dpo),
-        )
+        .get(&format!("/v1/decisions/{decision}"), &app.token_for(Role::Dpo))
         .await
         .json()
         .await
@@ -384,10 +335,7 @@ async fn four_eyes_high_impact_overturns_wait_for_a_second_person() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "decided");
     let d: Value = app
-        .get(
-            &format!("/v1/decisions/{decision}"),
-            &app.token_for(Role::Dpo),
-        )
+        .get(&format!("/v1/decisions/{decision}"), &app.token_for(Role::Dpo))
         .await
         .json()
         .await
@@ -419,8 +367,7 @@ async fn a_supervisor_can_return_a_pending_overturn_for_a_fresh_review() {
     app.configure_reviewer("second", &["credit_limit"], 5).await;
     let appeal = app.queued_appeal("a-1", "subject-1").await;
     let (_, token, _) = app.claim("first").await.unwrap();
-    app.review("first", &appeal, &review_body(&token, "amend"))
-        .await;
+    app.review("first", &appeal, &review_body(&token, "amend")).await;
     let approval = format!("/v1/appeals/{appeal}/approval");
     let res = app
         .post_json(
@@ -430,15 +377,19 @@ async fn a_supervisor_can_return_a_pending_overturn_for_a_fresh_review() {
         )
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let res = app.post_json(&approval, &app.token_for(Role::Supervisor), &json!({"decision": "return", "note": "The amendment is not supported by the evidence."})).await;
+    let res = app
+        .post_json(
+            &approval,
+            &app.token_for(Role::Supervisor),
+            &json!({"decision": "return", "note": "The amendment is not supported by the evidence."}),
+        )
+        .await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "queued");
     assert!(app.claim("first").await.is_none());
     let (again, token, _) = app.claim("second").await.unwrap();
     assert_eq!(again, appeal);
     // An uphold needs no approval.
-    let res = app
-        .review("second", &appeal, &review_body(&token, "uphold"))
-        .await;
+    let res = app.review("second", &appeal, &review_body(&token, "uphold")).await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "decided");
 }
 
@@ -448,9 +399,7 @@ async fn bad_rationales_and_reviews_are_422_and_bad_transitions_409() {
     app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
     let appeal = app.queued_appeal("a-1", "subject-1").await;
     // Reviewing without a claim: there is no current lease to present.
-    let res = app
-        .review("rev-1", &appeal, &review_body("no-lease", "uphold"))
-        .await;
+    let res = app.review("rev-1", &appeal, &review_body("no-lease", "uphold")).await;
     assert_problem(res, StatusCode::CONFLICT, "stale_lease").await;
     let res = app
         .post_json(
@@ -483,25 +432,15 @@ async fn bad_rationales_and_reviews_are_422_and_bad_transitions_409() {
         let mut body = review_body(&token, "uphold");
         body["rationale"] = json!(rationale);
         let res = app.review("rev-1", &appeal, &body).await;
-        let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert_eq!(
-            problem["errors"][0]["pointer"], "/rationale",
-            "{rationale:?}"
-        );
+        let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["pointer"], "/rationale", "{rationale:?}");
         assert!(
-            problem["errors"][0]["detail"]
-                .as_str()
-                .unwrap()
-                .contains(why),
+            problem["errors"][0]["detail"].as_str().unwrap().contains(why),
             "{rationale:?}: {problem}"
         );
     }
     let mut no_new_outcome = review_body(&token, "overturn");
-    no_new_outcome
-        .as_object_mut()
-        .unwrap()
-        .remove("new_outcome");
+    no_new_outcome.as_object_mut().unwrap().remove("new_outcome");
     let res = app.review("rev-1", &appeal, &no_new_outcome).await;
     let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(problem["errors"][0]["pointer"], "/new_outcome");
@@ -517,9 +456,7 @@ async fn bad_rationales_and_reviews_are_422_and_bad_transitions_409() {
             .status(),
         StatusCode::OK
     );
-    let res = app
-        .review("rev-1", &appeal, &review_body(&token, "uphold"))
-        .await;
+    let res = app.review("rev-1", &appeal, &review_body(&token, "uphold")).await;
     let problem = assert_problem(res, StatusCode::CONFLICT, "illegal_transition").await;
     assert!(problem["detail"].as_str().unwrap().contains("decided"));
     let res = app
@@ -537,8 +474,7 @@ async fn a_supervisor_assigns_an_appeal_to_a_named_eligible_reviewer() {
     let app = spawn_app().await;
     app.configure_reviewer("alice", &["credit_limit"], 5).await;
     app.configure_reviewer("bob", &["credit_limit"], 5).await;
-    app.configure_reviewer("fraud-only", &["fraud_flag"], 5)
-        .await;
+    app.configure_reviewer("fraud-only", &["fraud_flag"], 5).await;
     let appeal = app.queued_appeal("a-1", "subject-1").await;
     let (_, alice_token, _) = app.claim("alice").await.unwrap();
     let path = format!("/v1/appeals/{appeal}/assignment");
@@ -574,8 +510,7 @@ async fn a_supervisor_assigns_an_appeal_to_a_named_eligible_reviewer() {
         (Some("queued"), Some("bob"))
     );
     assert_problem(
-        app.review("alice", &appeal, &review_body(&alice_token, "uphold"))
-            .await,
+        app.review("alice", &appeal, &review_body(&alice_token, "uphold")).await,
         StatusCode::CONFLICT,
         "stale_lease",
     )
@@ -610,9 +545,7 @@ async fn the_sweeper_raises_priority_at_half_and_eighty_percent_and_escalates_ov
         let id = appeal.clone();
         move |c: &mut recourse::db::DbConnection| {
             let received = (chrono::Utc::now() - chrono::Duration::days(days)).naive_utc();
-            let due = (chrono::Utc::now() - chrono::Duration::days(days)
-                + chrono::Duration::days(30))
-            .naive_utc();
+            let due = (chrono::Utc::now() - chrono::Duration::days(days) + chrono::Duration::days(30)).naive_utc();
             diesel::update(dsl::appeals.find(id))
                 .set((
                     dsl::received_at.eq(received),
@@ -624,8 +557,7 @@ async fn the_sweeper_raises_priority_at_half_and_eighty_percent_and_escalates_ov
     };
     let sweep = || {
         app.db.run(|c| {
-            recourse::queue::sweeper::sweep_once(c)
-                .map_err(|e| recourse::db::DbError::Migration(e.to_string()))
+            recourse::queue::sweeper::sweep_once(c).map_err(|e| recourse::db::DbError::Migration(e.to_string()))
         })
     };
 
@@ -719,11 +651,7 @@ async fn claim_storm_500_appeals_32_reviewers_each_decided_exactly_once() {
                 let body: Value = res.json().await.unwrap();
                 let id = body["appeal"]["id"].as_str().unwrap().to_owned();
                 let lease = body["lease"]["token"].as_str().unwrap();
-                let outcome = if claimed.len() % 3 == 0 {
-                    "overturn"
-                } else {
-                    "uphold"
-                };
+                let outcome = if claimed.len() % 3 == 0 { "overturn" } else { "uphold" };
                 let res = client
                     .post(format!("{base}/v1/appeals/{id}/review"))
                     .bearer_auth(&token)
@@ -734,12 +662,7 @@ async fn claim_storm_500_appeals_32_reviewers_each_decided_exactly_once() {
                 if res.status().is_server_error() {
                     server_errors += 1;
                 }
-                assert_eq!(
-                    res.status(),
-                    StatusCode::OK,
-                    "{}",
-                    res.text().await.unwrap()
-                );
+                assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
                 claimed.push(id);
             }
             (claimed, server_errors)
@@ -758,10 +681,7 @@ async fn claim_storm_500_appeals_32_reviewers_each_decided_exactly_once() {
     }
     assert_eq!(server_errors, 0);
     assert_eq!(seen.len(), APPEALS, "every appeal was handed out");
-    assert!(
-        seen.values().all(|n| *n == 1),
-        "no appeal was handed out twice"
-    );
+    assert!(seen.values().all(|n| *n == 1), "no appeal was handed out twice");
     let reviewed: HashSet<String> = {
         use diesel::prelude::*;
         use recourse::db::schema::reviews::dsl;
