@@ -34,6 +34,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The database URL as a string, for starting other `recourse` processes on the same data.
+    pub database_url: String,
     minter: recourse::auth::TokenMinter,
     _dir: tempfile::TempDir,
     _pg: Option<PgTestDatabase>,
@@ -77,15 +79,16 @@ pub async fn spawn_app() -> TestApp {
 /// Spawns the application with test settings, after `adjust` has had its say.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let (pg, database_url) = match std::env::var("TEST_DATABASE_URL") {
+    let (pg, raw_url) = match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let (pg, url) = tokio::task::spawn_blocking(move || create_pg_database(&admin_url))
                 .await
                 .unwrap();
-            (Some(pg), DatabaseUrl::parse(&url).unwrap())
+            (Some(pg), url)
         }
-        _ => (None, DatabaseUrl::Sqlite(dir.path().join("recourse.db"))),
+        _ => (None, dir.path().join("recourse.db").to_str().unwrap().to_owned()),
     };
+    let database_url = DatabaseUrl::parse(&raw_url).unwrap();
     let mut settings = Settings::for_database(database_url.clone(), hs256_args());
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.workers = Some(2);
@@ -112,6 +115,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         client: reqwest::Client::new(),
         db,
+        database_url: raw_url,
         minter,
         _dir: dir,
         _pg: pg,

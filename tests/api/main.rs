@@ -10,4 +10,5 @@ mod engines;
 mod errors;
 mod health;
 mod helpers;
+mod instances;
 mod queue;
