@@ -118,6 +118,8 @@ pub struct Limits {
     pub json_body_bytes: usize,
     pub batch_body_bytes: usize,
     pub batch_items: usize,
+    /// Batch bodies buffered at once per instance; further batches wait their turn.
+    pub batch_concurrency: usize,
 }
 
 impl Default for Limits {
@@ -126,6 +128,7 @@ impl Default for Limits {
             json_body_bytes: 64 * 1024,
             batch_body_bytes: 8 * 1024 * 1024,
             batch_items: 1_000,
+            batch_concurrency: 2,
         }
     }
 }

@@ -72,6 +72,10 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let limits = settings.limits;
         let workflow = settings.workflow;
+        // Shared by every HTTP worker of this instance.
+        let batch_permits = api::json::BodyPermits(std::sync::Arc::new(tokio::sync::Semaphore::new(
+            limits.batch_concurrency.max(1),
+        )));
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
@@ -79,7 +83,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
-                .configure(|cfg| api::routes(cfg, limits, workflow))
+                .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
         })
         .listen(listener)?
         .shutdown_timeout(30);

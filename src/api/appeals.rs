@@ -95,7 +95,11 @@ pub async fn file_appeal(
             .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
             .json(detail),
         Filed::Replayed { status, body } => {
-            HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED)).json(body)
+            let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED));
+            if let Some(id) = body["id"].as_str() {
+                response.insert_header(("Location", format!("/v1/appeals/{id}")));
+            }
+            response.json(body)
         }
     })
 }

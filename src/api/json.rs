@@ -21,7 +21,14 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-pub struct ApiJson<T>(pub T);
+/// Caps how many bodies of one route are buffered at once (e.g. 1,000-decision batches), so
+/// that concurrent large requests cannot add up to an unbounded amount of memory.
+#[derive(Debug, Clone)]
+pub struct BodyPermits(pub std::sync::Arc<tokio::sync::Semaphore>);
+
+/// A parsed JSON body; the second field holds the route's body permit, if it has one, for as
+/// long as the handler keeps the body.
+pub struct ApiJson<T>(pub T, pub Option<tokio::sync::OwnedSemaphorePermit>);
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
@@ -48,8 +55,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .get(actix_web::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let permits = req.app_data::<BodyPermits>().map(|p| p.0.clone());
         let mut payload = payload.take();
         Box::pin(async move {
+            let permit = match permits {
+                Some(p) => Some(p.acquire_owned().await.map_err(ApiError::internal)?),
+                None => None,
+            };
             if !content_type_ok {
                 return Err(ApiError::client(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -76,7 +88,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse(&body).map(ApiJson)
+            parse(&body).map(|value| ApiJson(value, permit))
         })
     }
 }

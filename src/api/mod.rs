@@ -17,7 +17,7 @@ use crate::error::ApiError;
 
 /// Registers every route. Each path is a `resource`, so a known path with the wrong method
 /// answers 405 and an unknown path falls through to the 404 default service.
-pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow) {
+pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, batch_permits: json::BodyPermits) {
     cfg.app_data(web::Data::new(limits))
         .app_data(web::Data::new(workflow))
         .app_data(
@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow) 
                 .service(
                     web::resource("/decisions/batch")
                         .app_data(json::BodyLimit(limits.batch_body_bytes))
+                        .app_data(batch_permits)
                         .route(web::post().to(decisions::post_decision_batch)),
                 )
                 .service(web::resource("/decisions/{id}").route(web::get().to(decisions::get_decision)))

@@ -132,6 +132,10 @@ pub struct AppealDetail {
     pub appeal: AppealView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeView>,
+    /// The review waiting for a second person's approval, shown to staff so that the approver
+    /// sees what they approve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_review: Option<crate::reviews::model::ReviewView>,
     pub notices: Vec<Notice>,
 }
 
@@ -176,7 +180,12 @@ impl AppealView {
             channel,
             filed_by_role: r.filed_by_role.clone(),
             filed_by: staff.then(|| r.filed_by.clone()),
-            identity_check: parse_opt(&r.id, "identity_check", &r.identity_check)?,
+            // Staff identities stay internal: a subject does not see which agent checked them.
+            identity_check: if staff {
+                parse_opt(&r.id, "identity_check", &r.identity_check)?
+            } else {
+                None
+            },
             received_at: r.received_at.and_utc(),
             due_at: r.due_at.and_utc(),
             extended: r.extension_reason.is_some(),

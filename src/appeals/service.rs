@@ -63,7 +63,7 @@ fn can_read(actor: &Actor, appeal: &AppealRow) -> bool {
     match actor.role {
         Role::Subject => appeal.subject_id == actor.id,
         Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
-        Role::Engine | Role::Admin => false,
+        Role::Engine | Role::Admin | Role::System => false,
     }
 }
 
@@ -232,9 +232,14 @@ pub(crate) fn detail_in_tx(
         rationale: r.rationale,
         decided_at: r.resolved_at.unwrap_or(r.created_at).and_utc(),
     });
+    let pending_review = match viewer {
+        Role::Subject => None,
+        _ => reviews::repo::pending_for_appeal(conn, &row.id)?.map(reviews::model::ReviewView::from),
+    };
     Ok(AppealDetail {
         appeal: AppealView::from_row(row, viewer)?,
         outcome,
+        pending_review,
         notices: notices::for_appeal(conn, &row.id)?,
     })
 }
@@ -253,18 +258,14 @@ pub async fn get(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, Appe
 
 /// The decision's status once no appeal is open: that of its latest effective review.
 pub(crate) fn restore_decision_status(conn: &mut DbConnection, decision: &DecisionRow) -> Result<(), AppealError> {
-    let (status, outcome) = match reviews::repo::latest_effective_for_decision(conn, &decision.id)? {
-        Some(review) => {
-            let result = crate::domain::review::ReviewOutcome::parse(&review.outcome)
-                .ok_or_else(|| AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome)))?;
-            (
-                result.decision_status(),
-                review.new_outcome.unwrap_or_else(|| decision.outcome.clone()),
-            )
-        }
-        None => (DecisionStatus::Effective, decision.outcome.clone()),
+    // Filing never changes the outcome in force, so only the status needs restoring.
+    let status = match reviews::repo::latest_effective_for_decision(conn, &decision.id)? {
+        Some(review) => crate::domain::review::ReviewOutcome::parse(&review.outcome)
+            .ok_or_else(|| AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome)))?
+            .decision_status(),
+        None => DecisionStatus::Effective,
     };
-    decisions::repo::set_status(conn, &decision.id, status.as_str(), &outcome)?;
+    decisions::repo::set_status(conn, &decision.id, status.as_str(), &decision.effective_outcome)?;
     Ok(())
 }
 

@@ -54,6 +54,9 @@ fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
     if claims.sub.is_empty() {
         return Err(ApiError::unauthorized("the token has an empty subject"));
     }
+    if claims.role == crate::domain::Role::System {
+        return Err(ApiError::unauthorized("the token's role is not accepted"));
+    }
     Ok(Actor {
         id: claims.sub,
         role: claims.role,

@@ -106,6 +106,62 @@ fn latency_figure(name: String, unit: &'static str, count: usize, elapsed: Durat
     }
 }
 
+/// CPU seconds used so far by the server, this load generator, and PostgreSQL's processes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    server: f64,
+    loadgen: f64,
+    postgres: f64,
+}
+
+fn cpu_seconds(stat: &str) -> Option<(String, f64)> {
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_owned();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some((comm, ticks / 100.0))
+}
+
+impl Cpu {
+    fn now(server_pid: u32) -> Self {
+        let read = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| cpu_seconds(&s))
+        };
+        let mut postgres = 0.0;
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.chars().all(|c| c.is_ascii_digit())
+                    && let Some((comm, secs)) = read(&name)
+                    && comm.starts_with("postgres")
+                {
+                    postgres += secs;
+                }
+            }
+        }
+        Self {
+            server: read(&server_pid.to_string()).map(|c| c.1).unwrap_or(0.0),
+            loadgen: read("self").map(|c| c.1).unwrap_or(0.0),
+            postgres,
+        }
+    }
+
+    /// CPU milliseconds per operation since `before`, as a note.
+    fn per_op_since(&self, before: &Cpu, ops: usize) -> String {
+        let per = |a: f64, b: f64| (a - b) * 1000.0 / ops.max(1) as f64;
+        format!(
+            "CPU ms/op: server {:.3}, load generator {:.3}, postgres {:.3}",
+            per(self.server, before.server),
+            per(self.loadgen, before.loadgen),
+            per(self.postgres, before.postgres)
+        )
+    }
+}
+
 /// The server under test, as a child process.
 struct Server {
     child: Child,
@@ -131,7 +187,12 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e} (build it with `cargo build --release`)", exe.display()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot start {}: {e} (build it with `cargo build --release`)",
+                    exe.display()
+                )
+            })?;
         let stderr = child.stderr.take().ok_or("no stderr")?;
         let mut lines = BufReader::new(stderr).lines();
         let base = loop {
@@ -201,6 +262,7 @@ fn decision_row(external_id: &str, subject: &str) -> Result<DecisionRow, BoxErro
 
 struct Harness {
     client: reqwest::Client,
+    server_pid: u32,
     server: Server,
     db: Db,
     minter: TokenMinter,
@@ -218,7 +280,12 @@ impl Harness {
     }
 
     /// Runs `clients` concurrent loops of `step` until `total` steps or the deadline.
-    async fn load<F, Fut>(&self, clients: usize, total: usize, step: F) -> Result<(usize, Duration, Vec<Duration>), BoxError>
+    async fn load<F, Fut>(
+        &self,
+        clients: usize,
+        total: usize,
+        step: F,
+    ) -> Result<(usize, Duration, Vec<Duration>), BoxError>
     where
         F: Fn(usize) -> Fut + Clone + Send + 'static,
         Fut: std::future::Future<Output = Result<bool, BoxError>> + Send,
@@ -294,20 +361,35 @@ impl Harness {
         let total = self.budget.single_requests;
         let baseline = {
             let tag = format!("{}-base", self.tag);
-            let rows: Arc<Vec<DecisionRow>> =
-                Arc::new((0..total).map(|i| decision_row(&format!("{tag}-{i}"), &format!("s-{i}"))).collect::<Result<_, _>>()?);
+            let rows: Arc<Vec<DecisionRow>> = Arc::new(
+                (0..total)
+                    .map(|i| decision_row(&format!("{tag}-{i}"), &format!("s-{i}")))
+                    .collect::<Result<_, _>>()?,
+            );
+            let before = Cpu::now(self.server_pid);
             let (n, elapsed) = self.load_blocking(32, total, move |conn, i| {
-                write_tx(conn, |conn| recourse::decisions::repo::insert_many(conn, std::slice::from_ref(&rows[i])))?;
+                write_tx(conn, |conn| {
+                    recourse::decisions::repo::insert_many(conn, std::slice::from_ref(&rows[i]))
+                })?;
                 Ok(true)
             })?;
+            eprintln!("    baseline {}", Cpu::now(self.server_pid).per_op_since(&before, n));
             n as f64 / elapsed.as_secs_f64()
         };
         for clients in [1, 8, 32] {
             let token = self.token(Role::Engine, ENGINE)?;
-            let (client, url, tag) = (self.client.clone(), self.url("/v1/decisions"), format!("{}-c{clients}", self.tag));
+            let (client, url, tag) = (
+                self.client.clone(),
+                self.url("/v1/decisions"),
+                format!("{}-c{clients}", self.tag),
+            );
+            let before = Cpu::now(self.server_pid);
             let (n, elapsed, lat) = self
                 .load(clients, total, move |i| {
-                    let req = client.post(&url).bearer_auth(&token).json(&decision(&format!("{tag}-{i}"), &format!("s-{i}")));
+                    let req = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&decision(&format!("{tag}-{i}"), &format!("s-{i}")));
                     async move {
                         let res = req.send().await?;
                         if res.status() != reqwest::StatusCode::CREATED {
@@ -318,11 +400,18 @@ impl Harness {
                 })
                 .await?;
             let target = (clients == 32).then_some(0.0);
-            let mut figure = latency_figure(format!("single ingest, {clients} clients"), "decisions/s", n, elapsed, lat)
-                .with_baseline(baseline, target);
+            let mut figure = latency_figure(
+                format!("single ingest, {clients} clients"),
+                "decisions/s",
+                n,
+                elapsed,
+                lat,
+            )
+            .with_baseline(baseline, target);
             if clients != 32 {
                 figure.target_ratio = None;
             }
+            figure.note = Some(Cpu::now(self.server_pid).per_op_since(&before, n));
             figures.push(figure);
         }
         Ok(())
@@ -345,10 +434,17 @@ impl Harness {
             (n * PER_BATCH) as f64 / elapsed.as_secs_f64()
         };
         let token = self.token(Role::Engine, ENGINE)?;
-        let (client, url, tag) = (self.client.clone(), self.url("/v1/decisions/batch"), format!("{}-batch", self.tag));
+        let (client, url, tag) = (
+            self.client.clone(),
+            self.url("/v1/decisions/batch"),
+            format!("{}-batch", self.tag),
+        );
+        let before = Cpu::now(self.server_pid);
         let (n, elapsed, lat) = self
             .load(CLIENTS, batches, move |b| {
-                let items: Vec<Value> = (0..PER_BATCH).map(|i| decision(&format!("{tag}-{b}-{i}"), &format!("s-{i}"))).collect();
+                let items: Vec<Value> = (0..PER_BATCH)
+                    .map(|i| decision(&format!("{tag}-{b}-{i}"), &format!("s-{i}")))
+                    .collect();
                 let req = client.post(&url).bearer_auth(&token).json(&json!({"decisions": items}));
                 async move {
                     let res = req.send().await?;
@@ -360,8 +456,18 @@ impl Harness {
                 }
             })
             .await?;
-        let mut figure = latency_figure(format!("batch ingest, {CLIENTS} clients × 1000"), "rows/s", n * PER_BATCH, elapsed, lat);
+        let mut figure = latency_figure(
+            format!("batch ingest, {CLIENTS} clients × 1000"),
+            "rows/s",
+            n * PER_BATCH,
+            elapsed,
+            lat,
+        );
         figure = figure.with_baseline(baseline, Some(0.0));
+        figure.note = Some(format!(
+            "{} (per row)",
+            Cpu::now(self.server_pid).per_op_since(&before, n * PER_BATCH)
+        ));
         figures.push(figure);
         Ok(())
     }
@@ -373,7 +479,9 @@ impl Harness {
         let tag = &self.tag;
         let (first, last) = (from + 1, from + count);
         let now = db::now().format("%Y-%m-%d %H:%M:%S%.6f").to_string();
-        let due = (db::now() + chrono::Duration::days(30)).format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let due = (db::now() + chrono::Duration::days(30))
+            .format("%Y-%m-%d %H:%M:%S%.6f")
+            .to_string();
         let explanation = r#"{"inputs":{"x":1},"contributions":[],"reason_codes":[]}"#;
         let sql = match &mut *conn {
             DbConnection::Sqlite(_) => format!(
@@ -427,6 +535,7 @@ impl Harness {
             self.seed_appeals(*seeded, per_run, &base_type)?;
             *seeded += per_run;
             let authorities = Arc::new(vec![base_type.clone()]);
+            let base_before = Cpu::now(self.server_pid);
             let (n, elapsed) = self.load_blocking(clients, per_run, move |conn, i| {
                 let reviewer = format!("base-rev-{}", i % 64);
                 let token = uuid::Uuid::new_v4().to_string();
@@ -456,15 +565,21 @@ impl Harness {
                 Ok(true)
             })?;
             let baseline = n as f64 / elapsed.as_secs_f64();
+            let base_cpu = Cpu::now(self.server_pid).per_op_since(&base_before, n);
 
             let cycle_type = format!("cycle_http_{clients}");
             self.seed_appeals(*seeded, per_run, &cycle_type)?;
             *seeded += per_run;
-            self.configure_reviewers(&format!("rev{clients}"), clients, &cycle_type).await?;
+            self.configure_reviewers(&format!("rev{clients}"), clients, &cycle_type)
+                .await?;
             let served_twice = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new()));
-            let tokens: Arc<Vec<String>> =
-                Arc::new((0..clients).map(|r| self.token(Role::Reviewer, &format!("rev{clients}-{r}"))).collect::<Result<_, _>>()?);
+            let tokens: Arc<Vec<String>> = Arc::new(
+                (0..clients)
+                    .map(|r| self.token(Role::Reviewer, &format!("rev{clients}-{r}")))
+                    .collect::<Result<_, _>>()?,
+            );
             let (client, base, seen) = (self.client.clone(), self.server.base.clone(), served_twice.clone());
+            let before = Cpu::now(self.server_pid);
             let (n, elapsed, lat) = self
                 .load(clients, per_run, move |i| {
                     let (client, base, seen) = (client.clone(), base.clone(), seen.clone());
@@ -498,10 +613,24 @@ impl Harness {
                     }
                 })
                 .await?;
-            let twice = served_twice.lock().map_err(|_| "poisoned")?.values().filter(|c| **c > 1).count();
-            let mut figure = latency_figure(format!("review cycle, {clients} reviewers"), "cycles/s", n, elapsed, lat)
-                .with_baseline(baseline, (clients == 32).then_some(0.0));
-            figure.note = Some(format!("appeals served twice: {twice}"));
+            let twice = served_twice
+                .lock()
+                .map_err(|_| "poisoned")?
+                .values()
+                .filter(|c| **c > 1)
+                .count();
+            let mut figure = latency_figure(
+                format!("review cycle, {clients} reviewers"),
+                "cycles/s",
+                n,
+                elapsed,
+                lat,
+            )
+            .with_baseline(baseline, (clients == 32).then_some(0.0));
+            figure.note = Some(format!(
+                "appeals served twice: {twice}; {}; baseline {base_cpu}",
+                Cpu::now(self.server_pid).per_op_since(&before, n)
+            ));
             if twice > 0 {
                 return Err(format!("{twice} appeals were served twice").into());
             }
@@ -519,7 +648,12 @@ impl Harness {
                 break;
             }
             let t = Instant::now();
-            let res = self.client.post(self.url("/v1/queue/claim")).bearer_auth(&token).send().await?;
+            let res = self
+                .client
+                .post(self.url("/v1/queue/claim"))
+                .bearer_auth(&token)
+                .send()
+                .await?;
             let took = t.elapsed();
             if res.status() != reqwest::StatusCode::OK {
                 return Err(format!("scale claim answered {}", res.status()).into());
@@ -540,7 +674,13 @@ impl Harness {
         }
         let n = lat.len();
         let total: Duration = lat.iter().sum();
-        Ok(latency_figure(format!("claim latency, {label} queued"), "claims/s", n, total, lat))
+        Ok(latency_figure(
+            format!("claim latency, {label} queued"),
+            "claims/s",
+            n,
+            total,
+            lat,
+        ))
     }
 
     async fn scale(&self, figures: &mut Vec<Figure>, seeded: &mut usize) -> Result<(), BoxError> {
@@ -553,7 +693,11 @@ impl Harness {
         let large = self.budget.large_backlog;
         self.seed_appeals(*seeded, large - small, "scale_type")?;
         *seeded += large - small;
-        eprintln!("  seeded {} more appeals in {:.1} s", large - small, started.elapsed().as_secs_f64());
+        eprintln!(
+            "  seeded {} more appeals in {:.1} s",
+            large - small,
+            started.elapsed().as_secs_f64()
+        );
         let mut at_large = self.claim_latency(&format!("{}k", large / 1000)).await?;
         let (p50_small, p50_large) = (at_small.p50_ms.unwrap_or(0.0), at_large.p50_ms.unwrap_or(0.0));
         at_large.note = Some(format!(
@@ -584,6 +728,7 @@ async fn run_backend(name: &'static str, raw_url: &str, budget: Budget) -> Resul
     let minter = JwtKeys::load(&jwt, &url)?.minter.ok_or("no minter")?;
     let harness = Harness {
         client: reqwest::Client::builder().pool_max_idle_per_host(128).build()?,
+        server_pid: server.child.id(),
         server,
         db,
         minter,
@@ -602,9 +747,12 @@ async fn run_backend(name: &'static str, raw_url: &str, budget: Budget) -> Resul
     let mut seeded = 0;
     eprintln!("  single ingest");
     harness.single_ingest(&mut figures).await?;
-    eprintln!("  batch ingest");
+    eprintln!("  peak RSS so far {:.1} MB; batch ingest", harness.server.peak_rss_mb());
     harness.batch_ingest(&mut figures).await?;
-    eprintln!("  review cycles");
+    eprintln!(
+        "  peak RSS so far {:.1} MB; review cycles",
+        harness.server.peak_rss_mb()
+    );
     harness.review_cycles(&mut figures, &mut seeded).await?;
     let peak_rss_mb = harness.server.peak_rss_mb();
     eprintln!("  scale");
@@ -634,7 +782,10 @@ fn target_for(backend: &str, figure: &str) -> f64 {
 }
 
 fn print_table(report: &BackendReport) {
-    println!("\n{} (server peak RSS during runs 1-3: {:.1} MB, target ≤ 100 MB)", report.backend, report.peak_rss_mb);
+    println!(
+        "\n{} (server peak RSS during runs 1-3: {:.1} MB, target ≤ 100 MB)",
+        report.backend, report.peak_rss_mb
+    );
     println!(
         "{:<36} {:>12} {:>12} {:>9} {:>9} {:>12} {:>7} {:>7}",
         "measurement", "value", "unit", "p50 ms", "p99 ms", "baseline", "ratio", "target"
@@ -720,7 +871,10 @@ async fn main() -> Result<(), BoxError> {
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&args.out, serde_json::to_string_pretty(&json!({"machine": machine, "backends": reports}))?)?;
+    std::fs::write(
+        &args.out,
+        serde_json::to_string_pretty(&json!({"machine": machine, "backends": reports}))?,
+    )?;
     println!("\nfigures written to {}", args.out.display());
     Ok(())
 }

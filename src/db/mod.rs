@@ -52,6 +52,8 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
+    #[error("every database connection stayed busy for the whole pool timeout")]
+    Busy,
     #[error("blocking database task failed")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -73,6 +75,10 @@ impl DbError {
 pub struct Db {
     pool: DbPool,
     backend: Backend,
+    /// One permit per pooled connection: at most that many blocking threads do database work
+    /// at once, and the rest wait here, on the async side, instead of each parking an OS thread.
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    timeout: Duration,
 }
 
 impl Db {
@@ -81,6 +87,8 @@ impl Db {
         Ok(Self {
             pool,
             backend: url.backend(),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(pool_size.max(1) as usize)),
+            timeout,
         })
     }
 
@@ -95,8 +103,13 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let permit = tokio::time::timeout(self.timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| E::from(DbError::Busy))?
+            .map_err(|_| E::from(DbError::Busy))?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get().map_err(|e| E::from(DbError::Unavailable(e)))?;
             f(&mut conn)
         })

@@ -200,7 +200,7 @@ fn can_read(actor: &Actor, row: &DecisionRow) -> bool {
         Role::Engine => row.engine_id == actor.id,
         Role::Subject => row.subject_id == actor.id,
         Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
-        Role::Admin => false,
+        Role::Admin | Role::System => false,
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Role {
     Dpo,
     Admin,
     Subject,
+    /// Recourse itself (sweeper, CLI, demo seeding). Never accepted from a token.
+    System,
 }
 
 impl Role {
@@ -37,6 +39,7 @@ impl Role {
             Role::Dpo => "dpo",
             Role::Admin => "admin",
             Role::Subject => "subject",
+            Role::System => "system",
         }
     }
 }
@@ -80,7 +83,7 @@ impl Actor {
     pub fn system(id: &str) -> Self {
         Self {
             id: id.to_owned(),
-            role: Role::Admin,
+            role: Role::System,
             request_id: None,
         }
     }

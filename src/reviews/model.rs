@@ -1,6 +1,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::schema::reviews;
 
@@ -36,7 +36,7 @@ pub struct ReviewRow {
 }
 
 /// A review as shown in a case's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReviewView {
     pub id: String,
     pub appeal_id: String,

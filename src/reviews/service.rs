@@ -99,7 +99,11 @@ fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) 
     let decision = load_decision(conn, &appeal.decision_id)?;
     let result = ReviewOutcome::parse(&review.outcome)
         .ok_or_else(|| AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome)))?;
-    let effective = review.new_outcome.clone().unwrap_or_else(|| decision.outcome.clone());
+    // An uphold keeps the outcome in force, which after an earlier overturn is not the engine's.
+    let effective = review
+        .new_outcome
+        .clone()
+        .unwrap_or_else(|| decision.effective_outcome.clone());
     decisions::repo::set_status(conn, &decision.id, result.decision_status().as_str(), &effective)?;
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
@@ -199,7 +203,9 @@ pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) ->
                 ApprovalChoice::Approve => status::APPROVED,
                 ApprovalChoice::Return => status::RETURNED,
             };
-            repo::resolve(conn, &pending.id, review_status, &actor.id, input.note.as_deref(), now)?;
+            if !repo::resolve(conn, &pending.id, review_status, &actor.id, input.note.as_deref(), now)? {
+                return Err(AppealError::StaleLease);
+            }
             let update = AppealUpdate {
                 decided_at: (input.decision == ApprovalChoice::Approve).then_some(Some(now)),
                 ..AppealUpdate::to_status_unleased(to, now)

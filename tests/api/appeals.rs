@@ -481,3 +481,103 @@ async fn an_overturn_changes_the_effective_outcome_and_sends_an_outcome_notice()
     assert_eq!(d["outcome"], "declined");
     assert_eq!(d["effective_outcome"], "approved");
 }
+
+#[tokio::test]
+async fn upholding_a_re_appeal_keeps_the_outcome_in_force_after_an_earlier_overturn() {
+    let app = spawn_app().await;
+    app.configure_reviewer("first", &["credit_limit"], 5).await;
+    app.configure_reviewer("second", &["credit_limit"], 5).await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    app.file_appeal_as_subject(&decision, "subject-1").await;
+    let (appeal, token, _) = app.claim("first").await.unwrap();
+    app.review("first", &appeal, &review_body(&token, "overturn")).await;
+    app.file_appeal_as_subject(&decision, "subject-1").await;
+    let (again, token, _) = app.claim("second").await.unwrap();
+    let decided: Value = app
+        .review("second", &again, &review_body(&token, "uphold"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let d: Value = app
+        .get(&format!("/v1/decisions/{decision}"), &app.token_for(Role::Dpo))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (d["status"].as_str(), d["effective_outcome"].as_str()),
+        (Some("upheld"), Some("approved"))
+    );
+    let notice = decided["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "outcome")
+        .unwrap();
+    assert!(
+        notice["body"].as_str().unwrap().contains("remains: approved"),
+        "{notice}"
+    );
+}
+
+#[tokio::test]
+async fn subjects_do_not_see_staff_identities_and_approvers_see_the_pending_review() {
+    let app = spawn_app().await;
+    app.put_json(
+        "/v1/policies/credit_limit",
+        &app.token_for(Role::Admin),
+        &json!({"requires_approval": true}),
+    )
+    .await;
+    app.configure_reviewer("first", &["credit_limit"], 5).await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let mut body = appeal_body();
+    body["channel"] = json!("phone");
+    body["identity_check"] = json!({"method": "kba", "result": "verified"});
+    let filed = app
+        .post_json(
+            &format!("/v1/decisions/{decision}/appeals"),
+            &app.token(Role::Agent, "agent-ann"),
+            &body,
+        )
+        .await;
+    let id = filed.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let (_, token, _) = app.claim("first").await.unwrap();
+    app.review("first", &id, &review_body(&token, "overturn")).await;
+
+    let as_subject: Value = app
+        .get(&format!("/v1/appeals/{id}"), &app.token(Role::Subject, "subject-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = as_subject.to_string();
+    assert!(!text.contains("agent-ann") && !text.contains("\"first\""), "{text}");
+    assert!(as_subject.get("pending_review").is_none());
+    let as_supervisor: Value = app
+        .get(&format!("/v1/appeals/{id}"), &app.token_for(Role::Supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(as_supervisor["identity_check"]["checked_by"], "agent-ann");
+    assert_eq!(as_supervisor["pending_review"]["outcome"], "overturn");
+    assert_eq!(as_supervisor["pending_review"]["reviewer_id"], "first");
+}
+
+#[tokio::test]
+async fn a_replayed_filing_carries_its_location_too() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("a-1", "subject-1").await;
+    let send = || {
+        app.client
+            .post(app.url(&format!("/v1/decisions/{decision}/appeals")))
+            .bearer_auth(app.token(Role::Subject, "subject-1"))
+            .header("Idempotency-Key", "same")
+            .json(&appeal_body())
+            .send()
+    };
+    let first = send().await.unwrap().headers()["location"].clone();
+    assert_eq!(send().await.unwrap().headers()["location"], first);
+}

@@ -317,3 +317,11 @@ fn a_new_sqlite_database_file_is_private_to_its_owner() {
         assert_eq!(std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }
+
+#[tokio::test]
+async fn the_internal_system_role_is_never_accepted_from_a_token() {
+    let app = spawn_app().await;
+    let token = hs256(&with(claims(), "role", json!("system")), TEST_SECRET.as_bytes());
+    let res = status_with_header(&app, Some(format!("Bearer {token}"))).await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
