@@ -149,7 +149,7 @@ pub async fn put_queue(db: &Db, actor: Actor, name: String, input: QueueInput) -
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
     routing::validate_rules(&input.rules).map_err(RoutingError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = QueueRow {
                 name: name.clone(),
@@ -259,7 +259,7 @@ pub async fn put_reviewer(
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
     let authorities: BTreeSet<String> = input.authorities.into_iter().collect();
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = ReviewerRow {
                 id: id.clone(),
@@ -303,7 +303,7 @@ pub async fn put_policy(
         );
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = PolicyRow {
                 decision_type: decision_type.clone(),
