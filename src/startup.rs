@@ -72,6 +72,7 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let limits = settings.limits;
         let workflow = settings.workflow;
+        let ui_settings = settings.ui;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
@@ -80,6 +81,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow))
+                .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
         .listen(listener)?
         .shutdown_timeout(30);
