@@ -267,6 +267,7 @@ fn initial_view_form(viewer: &Viewer, lc: &LeasedCase, id: &str, state: &ReviewF
             h2 #initial-title { "Your initial view" }
             p { "This queue is " strong { "blind-first" } ": the model's outcome, score and reasons stay hidden until you say what the facts above seem to support. This guards against simply agreeing with the model." }
             (layout::error_summary(errors, F))
+            (layout::error_summary(errors, "review"))
             form.stack method="post" action=(format!("/ui/reviewer/cases/{id}/initial-view")) {
                 input type="hidden" name="csrf" value=(viewer.csrf());
                 input type="hidden" name="lease_token" value=(lc.lease.token);

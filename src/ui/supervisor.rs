@@ -202,11 +202,11 @@ fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done:
                 }
                 section.panel aria-labelledby="extend-title" {
                     h2 #extend-title { "Extend the deadline" }
+                    (layout::error_summary(errors, "extend"))
                     @if a.extended {
                         p { "The deadline was already extended once; it cannot be extended again." }
                     } @else {
                         p.hint { "Once, by up to two further months, before the deadline. The subject is sent a notice with your reason." }
-                        (layout::error_summary(errors, "extend"))
                         form.stack method="post" action=(format!("/ui/supervisor/appeals/{id}/extension")) novalidate {
                             input type="hidden" name="csrf" value=(viewer.csrf());
                             div.field.error[has("extend", "/months")] {

@@ -11,3 +11,4 @@ mod errors;
 mod health;
 mod helpers;
 mod queue;
+mod ui;
