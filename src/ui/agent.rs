@@ -122,7 +122,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
             @if let Some(a) = open {
                 p.say {
                     "Their appeal was received on " (layout::date(a.appeal.received_at)) ". "
-                    (words::appeal_status(a.appeal.status)) ". "
+                    (words::appeal_status_said(a.appeal.status)) " "
                     "We will reply by " strong { (layout::date(a.appeal.due_at)) } " (" (layout::relative(a.appeal.due_at, now)) ")."
                 }
             } @else if let Some(latest) = file.appeals.last() {

@@ -90,7 +90,7 @@ pub fn score_gauge(id: &str, score: f64, threshold: Option<f64>) -> Markup {
 pub fn overturn_rates(id: &str, models: &[ModelRate]) -> Markup {
     let row = 34.0;
     let label_w = 230.0;
-    let bar_w = WIDTH - label_w - 110.0;
+    let bar_w = WIDTH - label_w - 130.0;
     let height = row * models.len() as f64 + 34.0;
     let desc = models
         .iter()

@@ -363,16 +363,17 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
         p.breadcrumbs { a href="/ui/reviewer" { "My queue" } " › Case " code { (short(id)) } }
         h1 { "Appeal against a " (words::kind_label(&d.decision_type).to_lowercase()) " decision" }
         p.lead { "Reply due " (layout::due(a.due_at, now)) ". Queue: " (a.queue) "." }
+        @if !errors.errors.is_empty() {
+            p.field-error role="alert" {
+                "Your " @if errors.form == "initial" { "initial view" } @else { "review" } " was not recorded. "
+                a href=(if errors.form == "initial" { "#initial-title" } else { "#review-title" }) { "See what needs changing" }
+            }
+        }
         (lease_box(viewer, lc, id))
         div.case-grid {
             section aria-labelledby="decision-title" {
                 h2 #decision-title { "The decision" }
                 (views::decision_facts(d, reveal))
-                @if reveal {
-                    (views::explanation(d))
-                } @else {
-                    p.withheld-box { "The model's reasons and the contribution chart are hidden until you record your initial view." }
-                }
             }
             section aria-labelledby="appeal-title" {
                 h2 #appeal-title { "The appeal" }
@@ -386,6 +387,14 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
                     ul { @for e in &a.evidence { li { (e.name) " (" (e.media_type) ", " (e.size_bytes / 1024) " KiB)" } } }
                 }
                 p.muted { "Filed " (layout::datetime(a.received_at)) " via " (words::channel_label(a.channel)) "." }
+            }
+        }
+        section aria-labelledby="explanation-title" {
+            h2 #explanation-title { "The model's explanation" }
+            @if reveal {
+                (views::explanation(d))
+            } @else {
+                p.withheld-box { "The model's score, reasons and contribution chart are hidden until you record your initial view." }
             }
         }
         section aria-labelledby="inputs-title" {

@@ -58,7 +58,7 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                 }
             }
         }
-        div.case-grid {
+        div {
             section aria-labelledby="sla-title" {
                 h2 #sla-title { "SLA burn-down" }
                 p.hint { "Open appeals by time left before the legal deadline (one month from receipt, or as extended)." }

@@ -369,7 +369,7 @@ pub fn appeal_form(
                     thead { tr { th scope="col" { "Information" } th scope="col" { "Value used" } th scope="col" { "Correct value" } } }
                     tbody {
                         @for (name, v) in &d.explanation.inputs {
-                            @let id = format!("correct-{}", field_id("", name));
+                            @let id = field_id("correct", &format!("/{name}"));
                             tr {
                                 th scope="row" { label for=(id) { (humanize(name)) } }
                                 td { (layout::value(v)) }

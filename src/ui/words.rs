@@ -70,6 +70,17 @@ pub fn appeal_status(s: AppealStatus) -> &'static str {
     }
 }
 
+/// The status as a sentence an agent reads out ("It is waiting for a reviewer.").
+pub fn appeal_status_said(s: AppealStatus) -> &'static str {
+    match s {
+        AppealStatus::Queued => "It is waiting for a reviewer.",
+        AppealStatus::InReview => "A reviewer is looking at it now.",
+        AppealStatus::AwaitingApproval => "It has been reviewed, and a second person is checking the result.",
+        AppealStatus::Decided => "It has been decided.",
+        AppealStatus::Withdrawn => "It was withdrawn.",
+    }
+}
+
 pub fn appeal_status_class(s: AppealStatus) -> &'static str {
     match s {
         AppealStatus::Queued => "tag tag-waiting",

@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without this file.
-// Counts down the reviewer's lease on the case screen.
+// Counts down the reviewer's lease on the case screen, and brings a refused form's problems
+// into view.
 (function () {
   'use strict';
   function left(ms) {
@@ -19,6 +20,12 @@
     }
   }
   document.addEventListener('DOMContentLoaded', function () {
+    // After a refused form, take keyboard and screen-reader users to the list of problems.
+    var problems = document.querySelector('.error-summary[tabindex]');
+    if (problems) {
+      problems.scrollIntoView();
+      problems.focus();
+    }
     if (document.querySelector('[data-countdown]')) {
       tick();
       window.setInterval(tick, 1000);
