@@ -15,6 +15,7 @@
 )]
 mod helpers;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::LazyLock;
@@ -29,10 +30,14 @@ use helpers::{RATIONALE, TestApp, review_body, spawn_app};
 /// One browser at a time: two cores do not run several Chromiums and servers well.
 static ONE_BROWSER: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sync::Mutex::new(()));
 
+/// chromedriver runs in its own process group with the Chromium it starts, so that dropping it
+/// (also when a scenario panics before closing the session) ends the browser too.
 struct ChromeDriver(Child);
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -65,6 +70,7 @@ impl Browser {
         let chrome_bin = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let port = free_port();
         let child = Command::new(&driver_bin)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
