@@ -57,6 +57,13 @@ pub struct ServeArgs {
     /// How often the sweeper runs (expired leases, escalation near deadlines).
     #[arg(long, env = "RECOURSE_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub sweep_interval: Duration,
+    /// Mark web UI session cookies Secure (and __Host- prefixed). Turn on whenever browsers
+    /// reach Recourse over HTTPS, including through a TLS-terminating proxy.
+    #[arg(long, env = "RECOURSE_UI_SECURE_COOKIES")]
+    pub ui_secure_cookies: bool,
+    /// How long a web UI session lasts at most.
+    #[arg(long, env = "RECOURSE_UI_SESSION_TTL", default_value = "8h", value_parser = humantime::parse_duration)]
+    pub ui_session_ttl: Duration,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -77,9 +84,16 @@ pub struct TokenArgs {
     /// The principal: an engine id, a staff id or a subject id.
     #[arg(long)]
     pub sub: String,
-    /// Lifetime, e.g. 30m, 8h, 7d.
-    #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
-    pub ttl: Duration,
+    /// Lifetime, e.g. 30m, 8h, 7d (default 8h for a token, 15m for a login link).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub ttl: Option<Duration>,
+    /// Print a one-time web login link instead of a bearer token. The link is exchanged once
+    /// for a browser session; it is not accepted as a bearer token by the API.
+    #[arg(long)]
+    pub login_link: bool,
+    /// Where browsers reach this Recourse, for the login link.
+    #[arg(long, env = "RECOURSE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -103,13 +117,15 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.workers = args.workers;
     settings.workflow.lease = args.lease;
     settings.workflow.sweep_interval = args.sweep_interval;
+    settings.ui.secure_cookies = args.ui_secure_cookies;
+    settings.ui.session_ttl = args.ui_session_ttl;
     let app = Application::build(settings).await?;
     if args.demo {
         demo::seed(app.db()).await?;
-        demo::print_tokens(app.minter(), app.port());
+        demo::print_tokens(app.minter(), &format!("http://{}:{}", args.bind.ip(), app.port()));
     } else {
         eprintln!(
-            "\nRecourse is serving on http://{}:{}\nGet a token with:  cargo run --release -- token --role admin --sub you\n(or `recourse serve --demo` for sample data and a token per role)\n",
+            "\nRecourse is serving on http://{}:{}  (web UI at /ui)\nGet a token with:  cargo run --release -- token --role admin --sub you\nor a browser sign-in link with:  cargo run --release -- token --login-link --role reviewer --sub you\n(or `recourse serve --demo` for sample data and a token per role)\n",
             args.bind.ip(),
             app.port()
         );
@@ -131,6 +147,19 @@ fn token(args: TokenArgs) -> Result<(), BoxError> {
     let minter = keys
         .minter
         .ok_or("this algorithm needs --jwt-private-key (RECOURSE_JWT_PRIVATE_KEY) to mint tokens")?;
-    println!("{}", minter.mint(args.role, &args.sub, args.ttl)?);
+    if args.login_link {
+        let ttl = args.ttl.unwrap_or(Duration::from_secs(15 * 60));
+        let token = minter.mint_login_link(args.role, &args.sub, ttl)?;
+        println!("{}", login_link_url(&args.base_url, &token));
+    } else {
+        let ttl = args.ttl.unwrap_or(Duration::from_secs(8 * 3600));
+        println!("{}", minter.mint(args.role, &args.sub, ttl)?);
+    }
     Ok(())
+}
+
+/// The URL of a one-time login link. JWTs are URL-safe (base64url and dots), so the token needs
+/// no escaping.
+pub fn login_link_url(base_url: &str, token: &str) -> String {
+    format!("{}/ui/login/link?t={token}", base_url.trim_end_matches('/'))
 }

@@ -92,6 +92,27 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub limits: Limits,
     pub workflow: Workflow,
+    pub ui: UiSettings,
+}
+
+/// Browser sessions of the web UI.
+#[derive(Debug, Clone, Copy)]
+pub struct UiSettings {
+    /// Mark the session cookie `Secure` (and name it with the `__Host-` prefix). Turn on whenever
+    /// browsers reach Recourse over HTTPS, including behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
+    /// How long a browser session lasts at most; a session from a pasted token also ends when
+    /// that token expires.
+    pub session_ttl: Duration,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(8 * 3600),
+        }
+    }
 }
 
 /// Timings of the appeals workflow.
@@ -145,6 +166,7 @@ impl Settings {
             workers: None,
             limits: Limits::default(),
             workflow: Workflow::default(),
+            ui: UiSettings::default(),
         }
     }
 }

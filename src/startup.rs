@@ -76,6 +76,7 @@ impl Application {
         let batch_permits = api::json::BodyPermits(std::sync::Arc::new(tokio::sync::Semaphore::new(
             limits.batch_concurrency.max(1),
         )));
+        let ui_settings = settings.ui;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
@@ -84,6 +85,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
+                .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
         .listen(listener)?
         .shutdown_timeout(30);

@@ -176,11 +176,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        actor_id -> Text,
+        role -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_links_used (link_id) {
+        link_id -> Text,
+        used_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    initial_views (appeal_id, reviewer_id) {
+        appeal_id -> Text,
+        reviewer_id -> Text,
+        leaning -> Text,
+        note -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(decisions -> engines (engine_id));
 diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
 diesel::joinable!(notices -> appeals (appeal_id));
 diesel::joinable!(routing_rules -> queues (queue));
+diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     engines,
@@ -195,4 +225,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     outbox,
     idempotency_keys,
+    web_sessions,
+    login_links_used,
+    initial_views,
 );

@@ -485,4 +485,11 @@ impl TestApp {
         }
         drained
     }
+
+    /// The token of a one-time web login link (`/ui/login/link?t=…`).
+    pub fn login_link_token(&self, role: Role, sub: &str) -> String {
+        self.minter
+            .mint_login_link(role, sub, std::time::Duration::from_secs(600))
+            .unwrap()
+    }
 }

@@ -12,3 +12,4 @@ mod health;
 mod helpers;
 mod instances;
 mod queue;
+mod ui;
