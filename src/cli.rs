@@ -38,6 +38,26 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Mint a development token; prints the token alone on stdout.
     Token(TokenArgs),
+    /// Verify the audit log, or print its latest checkpoint for anchoring elsewhere.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every entry hash, Merkle root and checkpoint link; exit 1 on the first break.
+    Verify {
+        /// A checkpoint hash saved earlier with `recourse audit head`: it must still be in the chain.
+        #[arg(long)]
+        head: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Seal what is committed and print the latest checkpoint as JSON.
+    Head {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -57,6 +77,9 @@ pub struct ServeArgs {
     /// How often the sweeper runs (expired leases, escalation near deadlines).
     #[arg(long, env = "RECOURSE_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub sweep_interval: Duration,
+    /// How often new audit entries are sealed into a hash-chained checkpoint.
+    #[arg(long, env = "RECOURSE_SEAL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub seal_interval: Duration,
     /// Mark web UI session cookies Secure (and __Host- prefixed). Turn on whenever browsers
     /// reach Recourse over HTTPS, including through a TLS-terminating proxy.
     #[arg(long, env = "RECOURSE_UI_SECURE_COOKIES")]
@@ -106,6 +129,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(args)) => migrate(args).await,
         Some(Command::Token(args)) => token(args),
+        Some(Command::Audit(command)) => audit(command).await,
     }
 }
 
@@ -117,6 +141,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.workers = args.workers;
     settings.workflow.lease = args.lease;
     settings.workflow.sweep_interval = args.sweep_interval;
+    settings.workflow.seal_interval = args.seal_interval;
     settings.ui.secure_cookies = args.ui_secure_cookies;
     settings.ui.session_ttl = args.ui_session_ttl;
     let app = Application::build(settings).await?;
@@ -138,6 +163,31 @@ async fn migrate(args: MigrateArgs) -> Result<(), BoxError> {
     let url = args.database.parse_url()?;
     connect_and_migrate(&url, 1, args.database.pool_timeout).await?;
     tracing::info!("database is up to date");
+    Ok(())
+}
+
+async fn audit(command: AuditCommand) -> Result<(), BoxError> {
+    let (database, head) = match &command {
+        AuditCommand::Verify { database, head } => (database, head.clone()),
+        AuditCommand::Head { database } => (database, None),
+    };
+    let db = connect_and_migrate(&database.parse_url()?, 1, database.pool_timeout).await?;
+    match command {
+        AuditCommand::Verify { .. } => {
+            let report = db
+                .run(move |conn| crate::audit::verify::verify(conn, head.as_deref()))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.ok {
+                return Err("the audit log does not verify; see first_break".into());
+            }
+        }
+        AuditCommand::Head { .. } => {
+            db.write(crate::audit::seal::seal_once).await?;
+            let head = db.run(crate::audit::seal::latest).await?;
+            println!("{}", serde_json::to_string_pretty(&head)?);
+        }
+    }
     Ok(())
 }
 

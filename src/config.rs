@@ -122,6 +122,8 @@ pub struct Workflow {
     pub lease: Duration,
     /// How often the sweeper returns expired leases and escalates appeals near their deadline.
     pub sweep_interval: Duration,
+    /// How often the sealer folds new audit entries into a checkpoint.
+    pub seal_interval: Duration,
 }
 
 impl Default for Workflow {
@@ -129,6 +131,7 @@ impl Default for Workflow {
         Self {
             lease: Duration::from_secs(15 * 60),
             sweep_interval: Duration::from_secs(5),
+            seal_interval: Duration::from_secs(1),
         }
     }
 }

@@ -35,7 +35,8 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
-    sweeper: tokio::task::JoinHandle<()>,
+    /// Background workers (sweeper, audit sealer), stopped with the server.
+    workers: Vec<tokio::task::JoinHandle<()>>,
     server: Server,
     db: Db,
     minter: Option<TokenMinter>,
@@ -97,10 +98,13 @@ impl Application {
             database = %settings.database_url,
             "recourse is listening"
         );
-        let sweeper = tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval));
+        let workers = vec![
+            tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval)),
+            tokio::spawn(crate::audit::seal::run(db.clone(), workflow.seal_interval)),
+        ];
         Ok(Self {
             port,
-            sweeper,
+            workers,
             server: server.run(),
             db,
             minter: keys.minter,
@@ -122,7 +126,9 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.sweeper.abort();
+        for worker in &self.workers {
+            worker.abort();
+        }
         result
     }
 }

@@ -44,6 +44,20 @@ diesel::table! {
         request_id -> Nullable<Text>,
         details -> Text,
         entry_hash -> Text,
+        checkpoint_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> BigInt,
+        prev_hash -> Text,
+        merkle_root -> Text,
+        entry_count -> BigInt,
+        first_seq -> BigInt,
+        last_seq -> BigInt,
+        sealed_at -> Timestamp,
+        checkpoint_hash -> Text,
     }
 }
 
@@ -213,6 +227,7 @@ diesel::joinable!(routing_rules -> queues (queue));
 diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_checkpoints,
     engines,
     decisions,
     audit_log,
