@@ -22,5 +22,6 @@ pub mod reviews;
 pub mod routing;
 pub mod sessions;
 pub mod startup;
+pub mod subjects;
 pub mod telemetry;
 pub mod ui;

@@ -8,6 +8,7 @@ mod health;
 pub mod json;
 mod middleware;
 mod routing;
+mod subjects;
 
 use actix_web::web;
 
@@ -61,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                 .service(web::resource("/appeals/{id}/approval").route(web::post().to(appeals::approve_review)))
                 .service(web::resource("/appeals/{id}/lease").route(web::delete().to(appeals::release_lease)))
                 .service(web::resource("/appeals/{id}/lease/heartbeat").route(web::post().to(appeals::heartbeat_lease)))
+                .service(web::resource("/subjects/{subject_id}/export").route(web::get().to(subjects::export_subject)))
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))

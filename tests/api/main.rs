@@ -12,4 +12,5 @@ mod health;
 mod helpers;
 mod instances;
 mod queue;
+mod subjects;
 mod ui;
