@@ -133,6 +133,7 @@ async fn seed_workflow(db: &Db, admin: &Actor, ids: &HashMap<String, String>) ->
     let policy = PolicyInput {
         filing_window_months: 6,
         requires_approval: true,
+        retention_months: None,
     };
     routing::put_policy(db, admin.clone(), "fraud_flag".into(), policy).await?;
 

@@ -27,3 +27,15 @@ pub async fn export_subject(
         .insert_header(("Content-Disposition", "attachment; filename=\"recourse-export.json\""))
         .json(export))
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn erase_subject(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::erasure::ErasureInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo])?;
+    let report = crate::subjects::erasure::erase(&db, actor, subject_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(report))
+}

@@ -67,6 +67,7 @@ diesel::table! {
         filing_window_months -> Integer,
         requires_approval -> Bool,
         updated_at -> Timestamp,
+        retention_months -> Nullable<Integer>,
     }
 }
 

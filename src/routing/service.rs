@@ -68,6 +68,9 @@ pub struct PolicyInput {
     /// High impact: an overturn or amend needs a second person's approval.
     #[serde(default)]
     pub requires_approval: bool,
+    /// Legal hold: months after the decision during which erasure keeps it (Reg B: 25).
+    #[serde(default)]
+    pub retention_months: Option<i32>,
 }
 
 fn default_window() -> i32 {
@@ -80,6 +83,8 @@ pub struct Policy {
     pub decision_type: String,
     pub filing_window_months: u32,
     pub requires_approval: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_months: Option<u32>,
 }
 
 impl Policy {
@@ -90,6 +95,7 @@ impl Policy {
                 decision_type: decision_type.to_owned(),
                 filing_window_months: DEFAULT_FILING_WINDOW_MONTHS,
                 requires_approval: false,
+                retention_months: None,
             },
         })
     }
@@ -101,6 +107,7 @@ impl From<PolicyRow> for Policy {
             decision_type: r.decision_type,
             filing_window_months: u32::try_from(r.filing_window_months).unwrap_or(DEFAULT_FILING_WINDOW_MONTHS),
             requires_approval: r.requires_approval,
+            retention_months: r.retention_months.and_then(|m| u32::try_from(m).ok()),
         }
     }
 }
@@ -296,6 +303,9 @@ pub async fn put_policy(
 ) -> Result<Policy, RoutingError> {
     let mut c = Checker::default();
     c.identifier("/decision_type", &decision_type, 64);
+    if input.retention_months.is_some_and(|m| !(1..=600).contains(&m)) {
+        c.fail("/retention_months", "must be between 1 and 600 months");
+    }
     if !(6..=120).contains(&input.filing_window_months) {
         c.fail(
             "/filing_window_months",
@@ -310,6 +320,7 @@ pub async fn put_policy(
                 filing_window_months: input.filing_window_months,
                 requires_approval: input.requires_approval,
                 updated_at: db::now(),
+                retention_months: input.retention_months,
             };
             repo::upsert_policy(conn, &row)?;
             audit_config(

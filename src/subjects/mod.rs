@@ -1,6 +1,8 @@
 //! Data-subject rights. So far: access and portability (GDPR Art. 15/20), one JSON document with
-//! everything held about a subject and who received it.
+//! everything held about a subject and who received it; and erasure (Art. 17) with legal holds.
 
+pub mod erasure;
+mod repo;
 pub mod service;
 
 /// A stable pseudonym for a subject id, for places that must refer to a subject without holding

@@ -75,14 +75,7 @@ fn check_access(actor: &Actor, subject_id: &str, identity_method: Option<&str>) 
 }
 
 fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<SubjectExport, AppealError> {
-    let mut rows = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = decisions::repo::page_for_subject(conn, subject_id, None, after.as_deref(), 500)?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id.clone());
-        rows.extend(page);
-    }
+    let rows = decisions::repo::all_for_subject(conn, subject_id)?;
     let mut engine_ids = std::collections::BTreeSet::new();
     let mut exported = Vec::with_capacity(rows.len());
     for row in rows {
@@ -144,6 +137,12 @@ pub async fn export(
     identity_method: Option<String>,
 ) -> Result<SubjectExport, AppealError> {
     check_access(&actor, &subject_id, identity_method.as_deref())?;
-    db.write(move |conn| write_tx(conn, |conn| export_in_tx(conn, &actor, &subject_id)))
-        .await
+    let export = db
+        .write(move |conn| write_tx(conn, |conn| export_in_tx(conn, &actor, &subject_id)))
+        .await?;
+    // Nothing held (never known, or erased): there is nothing to give.
+    if export.decisions.is_empty() {
+        return Err(AppealError::NotFound);
+    }
+    Ok(export)
 }

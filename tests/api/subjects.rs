@@ -175,3 +175,231 @@ async fn who_may_export_and_how_it_is_audited() {
             .any(|(actor, role)| role == "subject" && actor.starts_with("subj_"))
     );
 }
+
+mod erasure {
+    use std::time::Duration;
+
+    use recourse::domain::Role;
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    use crate::helpers::{RATIONALE, TestApp, appeal_body, assert_problem, decision_body, spawn_app, spawn_app_with};
+
+    const SUBJECT: &str = "canarysubj7f3a";
+    const MARKERS: [&str; 10] = [
+        SUBJECT,
+        "CANARY-INPUT-7f3a",
+        "CANARY-CF-7f3a",
+        "CANARY-STATEMENT-7f3a",
+        "CANARY-CORR-7f3a",
+        "CANARY-REQ-7f3a",
+        "CANARY-EVID-7f3a",
+        "CANARY-IDM-7f3a",
+        "CANARY-EXT-7f3a",
+        "CANARY-RECT-7f3a",
+    ];
+
+    /// One decision about SUBJECT with a marker in every personal-data field, appealed by an
+    /// agent, extended, reviewed and exported. Returns the decision id.
+    async fn marked_history(app: &TestApp) -> String {
+        app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+        let mut decision = decision_body("canary-app", SUBJECT);
+        decision["explanation"]["inputs"]["employer"] = json!("CANARY-INPUT-7f3a");
+        decision["explanation"]["counterfactual"]["text"] = json!("CANARY-CF-7f3a would have changed it");
+        app.decision_for("warmup", "someone-else").await;
+        let res = app.post_decision("engine-1", &decision).await;
+        let decision_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let mut appeal = appeal_body();
+        appeal["statement"] = json!("CANARY-STATEMENT-7f3a: my employer is wrong.");
+        appeal["corrected_inputs"] = json!({"employer": "CANARY-CORR-7f3a"});
+        appeal["requested_outcome"] = json!("CANARY-REQ-7f3a");
+        appeal["evidence"][0]["name"] = json!("CANARY-EVID-7f3a.pdf");
+        appeal["channel"] = json!("phone");
+        appeal["identity_check"] = json!({"method": "CANARY-IDM-7f3a", "result": "verified"});
+        let res = app
+            .client
+            .post(app.url(&format!("/v1/decisions/{decision_id}/appeals")))
+            .bearer_auth(app.token(Role::Agent, "agent-ann"))
+            .header("Idempotency-Key", "canary-key")
+            .json(&appeal)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let appeal_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let res = app
+            .post_json(
+                &format!("/v1/appeals/{appeal_id}/extension"),
+                &app.token_for(Role::Supervisor),
+                &json!({"months": 1, "reason": "CANARY-EXT-7f3a records requested"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let (claimed, token, _) = app.claim("rev-1").await.unwrap();
+        assert_eq!(claimed, appeal_id);
+        let review = json!({
+            "lease_token": token,
+            "outcome": "overturn",
+            "new_outcome": "approved",
+            "rationale": format!("{RATIONALE} The employer on file, CANARY-RECT-7f3a, was confirmed."),
+            "factors_considered": ["input:employer", "statement"],
+            "rectified_inputs": {"employer": "CANARY-RECT-7f3a"},
+        });
+        assert_eq!(app.review("rev-1", &appeal_id, &review).await.status(), StatusCode::OK);
+        let res = app
+            .get(
+                &format!("/v1/subjects/{SUBJECT}/export"),
+                &app.token(Role::Subject, SUBJECT),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        decision_id
+    }
+
+    async fn erase(app: &TestApp) -> Value {
+        let res = app
+            .post_json(
+                &format!("/v1/subjects/{SUBJECT}/erasure"),
+                &app.token_for(Role::Dpo),
+                &json!({"reason": "Art. 17 request by phone"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Every marker still present anywhere: the SQLite file and its WAL byte by byte, or every
+    /// row of every table as text on Postgres.
+    async fn surviving_markers(app: &TestApp) -> Vec<String> {
+        if app.database_url.starts_with("postgres") {
+            use diesel::prelude::*;
+            let tables: Vec<String> = {
+                #[derive(QueryableByName)]
+                struct T {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    tablename: String,
+                }
+                app.with_db(|c| {
+                    diesel::sql_query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").load::<T>(c)
+                })
+                .await
+                .into_iter()
+                .map(|t| t.tablename)
+                .collect()
+            };
+            let mut found = Vec::new();
+            for table in tables {
+                for marker in MARKERS {
+                    #[derive(QueryableByName)]
+                    struct N {
+                        #[diesel(sql_type = diesel::sql_types::BigInt)]
+                        n: i64,
+                    }
+                    let sql = format!("SELECT count(*) AS n FROM \"{table}\" t WHERE t::text LIKE '%{marker}%'");
+                    let n = app.with_db(move |c| diesel::sql_query(sql).get_result::<N>(c)).await.n;
+                    if n > 0 {
+                        found.push(format!("{marker} in {table}"));
+                    }
+                }
+            }
+            found
+        } else {
+            let mut bytes = std::fs::read(&app.database_url).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{}-wal", app.database_url)) {
+                bytes.extend(wal);
+            }
+            MARKERS
+                .iter()
+                .filter(|m| bytes.windows(m.len()).any(|w| w == m.as_bytes()))
+                .map(|m| m.to_string())
+                .collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_canary_markers_are_gone_and_the_audit_log_still_verifies() {
+        let app = spawn_app_with(|s| s.workflow.seal_interval = Duration::from_secs(3600)).await;
+        let decision_id = marked_history(&app).await;
+        app.db.write(recourse::audit::seal::seal_once).await.unwrap();
+        assert!(
+            !surviving_markers(&app).await.is_empty(),
+            "the canary must be present before erasure"
+        );
+
+        let report = erase(&app).await;
+        assert_eq!(report["decisions_erased"], 1);
+        assert_eq!(report["appeals_erased"], 1);
+        assert_eq!(report["engines_notified"], json!(["engine-1"]));
+        assert_eq!(report["retained"], json!([]));
+
+        let survivors = surviving_markers(&app).await;
+        assert!(survivors.is_empty(), "markers survived erasure: {survivors:?}");
+        app.db.write(recourse::audit::seal::seal_once).await.unwrap();
+        let verification = app.db.run(|c| recourse::audit::verify::verify(c, None)).await.unwrap();
+        assert!(verification.ok, "{verification:?}");
+
+        // Reads afterwards find nothing, and the engine hears of it.
+        let res = app
+            .get(&format!("/v1/subjects/{SUBJECT}/export"), &app.token_for(Role::Dpo))
+            .await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        let page: Value = app
+            .get(&format!("/v1/subjects/{SUBJECT}/decisions"), &app.token_for(Role::Dpo))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["items"], json!([]));
+        let kept: Value = app
+            .get(&format!("/v1/decisions/{decision_id}"), &app.token_for(Role::Dpo))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(kept["subject_id"].as_str().unwrap().starts_with("erased-"));
+        assert!(app.outbox_types().await.contains(&"subject.erased".to_owned()));
+
+        // Erasing twice changes nothing.
+        let before = app.audit_total().await;
+        let again = erase(&app).await;
+        assert_eq!(
+            (again["decisions_erased"].as_u64(), again.get("tombstone")),
+            (Some(0), None)
+        );
+        assert_eq!(app.audit_total().await, before);
+    }
+
+    #[tokio::test]
+    async fn a_legal_hold_keeps_the_decision_and_says_why_and_until_when() {
+        let app = spawn_app().await;
+        let res = app
+            .put_json(
+                "/v1/policies/credit_limit",
+                &app.token_for(Role::Admin),
+                &json!({"retention_months": 25}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        app.decision_for("held", SUBJECT).await;
+        let report = erase(&app).await;
+        assert_eq!(report["decisions_erased"], 0);
+        let retained = &report["retained"][0];
+        assert!(retained["reason"].as_str().unwrap().contains("25 months"));
+        let until: chrono::DateTime<chrono::Utc> = retained["until"].as_str().unwrap().parse().unwrap();
+        let decided: chrono::DateTime<chrono::Utc> =
+            decision_body("x", "y")["decided_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(until, decided.checked_add_months(chrono::Months::new(25)).unwrap());
+        let res = app
+            .get(&format!("/v1/subjects/{SUBJECT}/export"), &app.token_for(Role::Dpo))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "held data is still there");
+        let res = app
+            .post_json(
+                &format!("/v1/subjects/{SUBJECT}/erasure"),
+                &app.token_for(Role::Agent),
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}

@@ -542,10 +542,13 @@ async fn a_blind_first_queue_hides_the_model_until_the_initial_view() {
     web.post("/ui/reviewer/claim", &[]).await;
     let path = format!("/ui/reviewer/cases/{appeal}");
     let blind = web.get(&path).await;
+    // Score and threshold as the page writes them ("Score 0.41 …"); bare "0.41" can occur
+    // inside a timestamp such as 02:31:30.412.
     for hidden in [
         "declined",
-        "0.41",
-        "0.55",
+        "Score 0.41",
+        "threshold 0.55",
+        "score-gauge",
         "Income too low",
         "contributions-chart",
         "submit-review",
