@@ -74,7 +74,6 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
-    backend: Backend,
     /// One permit per pooled connection: at most that many blocking threads do database work
     /// at once, and the rest wait here, on the async side, instead of each parking an OS thread.
     permits: std::sync::Arc<tokio::sync::Semaphore>,
@@ -90,15 +89,10 @@ impl Db {
         let pool = pool::build(url, pool_size, timeout).map_err(DbError::Unavailable)?;
         Ok(Self {
             pool,
-            backend: url.backend(),
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(pool_size.max(1) as usize)),
             sqlite_writer: (url.backend() == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
             timeout,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking thread pool.

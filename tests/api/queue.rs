@@ -555,11 +555,7 @@ async fn the_sweeper_raises_priority_at_half_and_eighty_percent_and_escalates_ov
                 .execute(c)
         }
     };
-    let sweep = || {
-        app.db.run(|c| {
-            recourse::queue::sweeper::sweep_once(c).map_err(|e| recourse::db::DbError::Migration(e.to_string()))
-        })
-    };
+    let sweep = || app.db.run(|c| recourse::queue::sweeper::sweep_once(c));
 
     assert_eq!(sweep().await.unwrap().escalated, 0);
     app.with_db(shift(16)).await;
