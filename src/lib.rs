@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod engines;
 pub mod error;
+pub mod feedback;
 pub mod idempotency;
 pub mod notices;
 pub mod outbox;

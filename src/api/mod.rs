@@ -3,6 +3,7 @@
 mod appeals;
 mod decisions;
 mod engines;
+mod feedback;
 mod health;
 pub mod json;
 mod middleware;
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                         .route(web::get().to(engines::list_engines))
                         .route(web::post().to(engines::register_engine)),
                 )
+                .service(web::resource("/feedback").route(web::get().to(feedback::get_feedback)))
                 .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))
                 .service(
                     web::resource("/decisions/batch")

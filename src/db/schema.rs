@@ -176,11 +176,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        engine_id -> Text,
+        url -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        endpoint_id -> Text,
+        engine_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        window_start -> Timestamp,
+        lease_token -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    model_suspensions (model_name) {
+        model_name -> Text,
+        reason -> Text,
+        suspended_by -> Text,
+        suspended_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(decisions -> engines (engine_id));
 diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
 diesel::joinable!(notices -> appeals (appeal_id));
 diesel::joinable!(routing_rules -> queues (queue));
+diesel::joinable!(webhook_endpoints -> engines (engine_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     engines,
@@ -195,4 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     outbox,
     idempotency_keys,
+    webhook_endpoints,
+    webhook_deliveries,
+    model_suspensions,
 );

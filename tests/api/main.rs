@@ -8,6 +8,7 @@ mod auth;
 mod decisions;
 mod engines;
 mod errors;
+mod feedback;
 mod health;
 mod helpers;
 mod instances;

@@ -1,0 +1,6 @@
+DROP INDEX outbox_feed_idx;
+ALTER TABLE outbox DROP COLUMN txid;
+DROP INDEX reviews_decision_idx;
+DROP TABLE model_suspensions;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;
