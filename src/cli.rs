@@ -57,10 +57,35 @@ pub struct ServeArgs {
     /// How often the sweeper runs (expired leases, escalation near deadlines).
     #[arg(long, env = "RECOURSE_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub sweep_interval: Duration,
+    /// Internal addresses or CIDR ranges webhooks may target anyway (comma-separated), e.g. 127.0.0.1.
+    #[arg(long, env = "RECOURSE_WEBHOOK_ALLOW", value_delimiter = ',', value_parser = parse_net)]
+    pub webhook_allow: Vec<ipnet::IpNet>,
+    /// How often the webhook worker looks for due deliveries.
+    #[arg(long, env = "RECOURSE_WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub webhook_poll_interval: Duration,
+    /// First webhook retry delay; doubles per attempt, with jitter.
+    #[arg(long, env = "RECOURSE_WEBHOOK_BACKOFF", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub webhook_backoff: Duration,
+    /// Longest delay between two webhook attempts.
+    #[arg(long, env = "RECOURSE_WEBHOOK_MAX_BACKOFF", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub webhook_max_backoff: Duration,
+    /// How long a webhook delivery is retried before it is marked failed.
+    #[arg(long, env = "RECOURSE_WEBHOOK_HORIZON", default_value = "3days", value_parser = humantime::parse_duration)]
+    pub webhook_horizon: Duration,
+    /// How long a rotated-out webhook secret keeps signing alongside the new one.
+    #[arg(long, env = "RECOURSE_WEBHOOK_SECRET_GRACE", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub webhook_secret_grace: Duration,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub jwt: JwtArgs,
+}
+
+/// An IP address (a one-address range) or a CIDR range.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR range"))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -103,6 +128,12 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.workers = args.workers;
     settings.workflow.lease = args.lease;
     settings.workflow.sweep_interval = args.sweep_interval;
+    settings.webhooks.allow = args.webhook_allow;
+    settings.webhooks.poll_interval = args.webhook_poll_interval;
+    settings.webhooks.base_backoff = args.webhook_backoff;
+    settings.webhooks.max_backoff = args.webhook_max_backoff;
+    settings.webhooks.horizon = args.webhook_horizon;
+    settings.webhooks.secret_grace = args.webhook_secret_grace;
     let app = Application::build(settings).await?;
     if args.demo {
         demo::seed(app.db()).await?;

@@ -21,3 +21,4 @@ pub mod reviews;
 pub mod routing;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

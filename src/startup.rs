@@ -36,6 +36,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     sweeper: tokio::task::JoinHandle<()>,
+    webhooks: tokio::task::JoinHandle<()>,
     server: Server,
     db: Db,
     minter: Option<TokenMinter>,
@@ -72,6 +73,7 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let limits = settings.limits;
         let workflow = settings.workflow;
+        let webhooks_data = web::Data::new(settings.webhooks.clone());
         // Shared by every HTTP worker of this instance.
         let batch_permits = api::json::BodyPermits(std::sync::Arc::new(tokio::sync::Semaphore::new(
             limits.batch_concurrency.max(1),
@@ -83,6 +85,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
+                .app_data(webhooks_data.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
         })
         .listen(listener)?
@@ -96,9 +99,11 @@ impl Application {
             "recourse is listening"
         );
         let sweeper = tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval));
+        let webhooks = tokio::spawn(crate::webhooks::worker::run(db.clone(), settings.webhooks));
         Ok(Self {
             port,
             sweeper,
+            webhooks,
             server: server.run(),
             db,
             minter: keys.minter,
@@ -121,6 +126,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.sweeper.abort();
+        self.webhooks.abort();
         result
     }
 }

@@ -8,6 +8,7 @@ mod health;
 pub mod json;
 mod middleware;
 mod routing;
+mod webhooks;
 
 use actix_web::web;
 
@@ -38,6 +39,19 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                     web::resource("/engines")
                         .route(web::get().to(engines::list_engines))
                         .route(web::post().to(engines::register_engine)),
+                )
+                .service(
+                    web::resource("/engines/{id}/endpoints")
+                        .route(web::get().to(webhooks::list_endpoints))
+                        .route(web::post().to(webhooks::register_endpoint)),
+                )
+                .service(
+                    web::resource("/engines/{id}/endpoints/{endpoint_id}/secret")
+                        .route(web::post().to(webhooks::rotate_endpoint_secret)),
+                )
+                .service(web::resource("/webhooks/deliveries").route(web::get().to(webhooks::list_deliveries)))
+                .service(
+                    web::resource("/webhooks/deliveries/{id}/replay").route(web::post().to(webhooks::replay_delivery)),
                 )
                 .service(web::resource("/feedback").route(web::get().to(feedback::get_feedback)))
                 .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))

@@ -13,3 +13,4 @@ mod health;
 mod helpers;
 mod instances;
 mod queue;
+mod webhooks;
