@@ -522,3 +522,65 @@ async fn a_failed_delivery_can_be_replayed() {
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+/// The process is killed (SIGKILL) after the event committed and before it could be delivered
+/// (the receiver was down). A restarted process delivers it.
+#[tokio::test]
+async fn an_event_committed_before_a_crash_is_delivered_after_restart() {
+    // The in-process app only seeds and registers; its worker polls hourly.
+    let app = spawn_app_with(|s| {
+        s.webhooks.allow = vec!["127.0.0.1/32".parse().unwrap()];
+        s.webhooks.poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let port_holder = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = port_holder.local_addr().unwrap();
+    drop(port_holder); // nobody listens: attempts are refused
+    app.register_engine("engine-1").await;
+    let res = app
+        .post_json(
+            "/v1/engines/engine-1/endpoints",
+            &app.token_for(Role::Admin),
+            &json!({"url": format!("http://{addr}/hooks")}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let secret = res.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decision = app.decision_for("x-1", "subject-1").await;
+
+    let env = [
+        ("RECOURSE_WEBHOOK_ALLOW", "127.0.0.1"),
+        ("RECOURSE_WEBHOOK_POLL_INTERVAL", "50ms"),
+        ("RECOURSE_WEBHOOK_BACKOFF", "100ms"),
+        ("RECOURSE_WEBHOOK_MAX_BACKOFF", "300ms"),
+    ];
+    let mut first = crate::instances::start_instance_with(&app.database_url, &env);
+    let res = app
+        .client
+        .post(format!("{}/v1/decisions/{decision}/appeals", first.address))
+        .bearer_auth(app.token(Role::Subject, "subject-1"))
+        .json(&crate::helpers::appeal_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    wait_until(&app, "a refused attempt", 10, |d| {
+        d.len() == 1 && d[0]["attempts"].as_i64().unwrap() >= 1 && d[0]["status"] == "pending"
+    })
+    .await;
+    first.child.kill().unwrap(); // SIGKILL: no graceful shutdown
+    first.child.wait().unwrap();
+
+    let receiver = Receiver::on(TcpListener::bind(addr).await.unwrap(), always(200));
+    receiver.secrets.lock().unwrap().push(secret);
+    let _second = crate::instances::start_instance_with(&app.database_url, &env);
+    wait_until(&app, "delivery after restart", 20, |d| all_status(d, 1, "delivered")).await;
+    let acks = receiver.acks();
+    assert_eq!(acks.len(), 1);
+    assert!(acks.values().all(|n| *n == 1));
+    assert_eq!(receiver.hits()[0].verified_by, [0]);
+    assert_eq!(receiver.hits()[0].body["type"], "appeal.filed");
+}
