@@ -14,6 +14,7 @@ pub mod engines;
 pub mod error;
 pub mod feedback;
 pub mod idempotency;
+pub mod models;
 pub mod notices;
 pub mod outbox;
 pub mod queue;

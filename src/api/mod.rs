@@ -7,6 +7,7 @@ mod feedback;
 mod health;
 pub mod json;
 mod middleware;
+mod models;
 mod routing;
 mod webhooks;
 
@@ -52,6 +53,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                 .service(web::resource("/webhooks/deliveries").route(web::get().to(webhooks::list_deliveries)))
                 .service(
                     web::resource("/webhooks/deliveries/{id}/replay").route(web::post().to(webhooks::replay_delivery)),
+                )
+                .service(
+                    web::resource("/models/{name}/suspension")
+                        .route(web::get().to(models::get_suspension))
+                        .route(web::post().to(models::suspend_model))
+                        .route(web::delete().to(models::lift_suspension)),
                 )
                 .service(web::resource("/feedback").route(web::get().to(feedback::get_feedback)))
                 .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))

@@ -7,7 +7,7 @@ use super::model::{CorruptRow, Decision, DecisionRow};
 use super::repo;
 use crate::audit::{self, repo::Event};
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
-use crate::domain::decision::ValidDecision;
+use crate::domain::decision::{DecisionStatus, ValidDecision};
 use crate::domain::{Actor, FieldError, Role};
 use crate::engines;
 
@@ -157,6 +157,8 @@ fn ingest_in_tx(
         .into_iter()
         .map(|row| (row.external_id.clone(), row))
         .collect();
+    let models: Vec<&str> = items.iter().map(|d| d.model.name.as_str()).collect();
+    let suspended = crate::models::repo::suspended_among(conn, &models)?;
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
@@ -167,7 +169,10 @@ fn ingest_in_tx(
                 existing_id: row.id.clone(),
             },
             None => {
-                let row = DecisionRow::new(&actor.id, decision, received_at);
+                let mut row = DecisionRow::new(&actor.id, decision, received_at);
+                if suspended.contains_key(&row.model_name) {
+                    row.status = DecisionStatus::UnderAppeal.as_str().to_owned();
+                }
                 known.insert(row.external_id.clone(), row.clone());
                 fresh.push(row.clone());
                 Outcome::Created(row)
@@ -190,6 +195,11 @@ fn ingest_in_tx(
         })
         .collect();
     audit::repo::record_many(conn, actor, &events)?;
+    for row in fresh.iter() {
+        if let Some(reason) = suspended.get(&row.model_name) {
+            crate::appeals::service::file_mandatory_review(conn, row, reason)?;
+        }
+    }
     Ok(outcomes)
 }
 

@@ -12,5 +12,6 @@ mod feedback;
 mod health;
 mod helpers;
 mod instances;
+mod models;
 mod queue;
 mod webhooks;
