@@ -60,6 +60,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                         .route(web::post().to(models::suspend_model))
                         .route(web::delete().to(models::lift_suspension)),
                 )
+                .service(web::resource("/models/{name}/stats").route(web::get().to(models::get_model_stats)))
+                .service(web::resource("/feedback/labels.jsonl").route(web::get().to(feedback::export_labels)))
                 .service(web::resource("/feedback").route(web::get().to(feedback::get_feedback)))
                 .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))
                 .service(

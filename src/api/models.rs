@@ -55,3 +55,45 @@ pub async fn get_suspension(
     let s = service::get(&db, model.into_inner()).await?;
     Ok(HttpResponse::Ok().json(s))
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    version: Option<String>,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    bucket: Option<String>,
+}
+
+/// Appeal and override statistics for a model. Engines see their own decisions only.
+#[tracing::instrument(skip_all)]
+pub async fn get_model_stats(
+    db: web::Data<Db>,
+    actor: Actor,
+    model: web::Path<String>,
+    query: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin, Role::Supervisor, Role::Dpo, Role::Engine])?;
+    let StatsParams {
+        version,
+        from,
+        to,
+        bucket,
+    } = query.into_inner();
+    if bucket.as_deref().is_some_and(|b| b != "day") {
+        return Err(ApiError::invalid_field("/bucket", "only 'day' is supported"));
+    }
+    let to = to.unwrap_or_else(chrono::Utc::now);
+    let from = from.unwrap_or(to - chrono::Duration::days(30));
+    if from >= to {
+        return Err(ApiError::invalid_field("/from", "must be before 'to'"));
+    }
+    let q = crate::models::stats::StatsQuery {
+        model: model.into_inner(),
+        version,
+        from: from.naive_utc(),
+        to: to.naive_utc(),
+        engine: actor.is(Role::Engine).then(|| actor.id.clone()),
+    };
+    Ok(HttpResponse::Ok().json(crate::models::stats::stats(&db, q).await?))
+}

@@ -2,5 +2,6 @@
 //! `crate::webhooks`) push delivery of the same events.
 
 pub mod feed;
+pub mod labels;
 
 pub use feed::{FeedCursor, FeedError, FeedPage};

@@ -2,5 +2,6 @@
 
 pub mod repo;
 pub mod service;
+pub mod stats;
 
 pub use service::{ModelError, Suspension};

@@ -14,4 +14,5 @@ mod helpers;
 mod instances;
 mod models;
 mod queue;
+mod stats;
 mod webhooks;
