@@ -6,6 +6,7 @@ mod appeals;
 mod audit;
 mod auth;
 mod decisions;
+mod docs;
 mod engines;
 mod errors;
 mod feedback;
