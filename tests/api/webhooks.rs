@@ -567,8 +567,10 @@ async fn an_event_committed_before_a_crash_is_delivered_after_restart() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    wait_until(&app, "a refused attempt", 10, |d| {
-        d.len() == 1 && d[0]["attempts"].as_i64().unwrap() >= 1 && d[0]["status"] == "pending"
+    // Wait for a *recorded* failed attempt: `attempts` counts claims, and killing the process
+    // between a claim and its record would leave a 60 s lease to run out first.
+    wait_until(&app, "a refused attempt", 20, |d| {
+        d.len() == 1 && d[0]["last_error"].is_string() && d[0]["status"] == "pending"
     })
     .await;
     first.child.kill().unwrap(); // SIGKILL: no graceful shutdown
@@ -583,4 +585,54 @@ async fn an_event_committed_before_a_crash_is_delivered_after_restart() {
     assert!(acks.values().all(|n| *n == 1));
     assert_eq!(receiver.hits()[0].verified_by, [0]);
     assert_eq!(receiver.hits()[0].body["type"], "appeal.filed");
+}
+
+/// Three workers (this process and two `recourse serve` processes) share one database: every
+/// event reaches the receiver exactly once.
+#[tokio::test]
+async fn several_instances_never_send_the_same_delivery_twice() {
+    const EVENTS: usize = 40;
+    let app = app_allowing_loopback(50).await;
+    let receiver = Receiver::start(always(200)).await;
+    register(&app, &receiver).await;
+    let env = [
+        ("RECOURSE_WEBHOOK_ALLOW", "127.0.0.1"),
+        ("RECOURSE_WEBHOOK_POLL_INTERVAL", "10ms"),
+    ];
+    let _a = crate::instances::start_instance_with(&app.database_url, &env);
+    let _b = crate::instances::start_instance_with(&app.database_url, &env);
+    let items: Vec<Value> = (0..EVENTS)
+        .map(|i| crate::helpers::decision_body(&format!("m-{i}"), &format!("s-{i}")))
+        .collect();
+    let batch: Value = app
+        .post_json(
+            "/v1/decisions/batch",
+            &app.token(Role::Engine, "engine-1"),
+            &json!({"decisions": items}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let filings = batch["results"].as_array().unwrap().iter().enumerate().map(|(i, r)| {
+        let id = r["id"].as_str().unwrap().to_owned();
+        let app = &app;
+        async move {
+            let res = app.file_appeal_as_subject(&id, &format!("s-{i}")).await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+    });
+    futures_util::future::join_all(filings).await;
+    wait_until(&app, "all deliveries", 30, |d| all_status(d, EVENTS, "delivered")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let hits = receiver.hits();
+    let mut per_event: HashMap<String, usize> = HashMap::new();
+    for h in &hits {
+        *per_event.entry(h.id.clone()).or_default() += 1;
+    }
+    assert_eq!(per_event.len(), EVENTS);
+    assert!(
+        per_event.values().all(|n| *n == 1),
+        "an event was sent twice: {per_event:?}"
+    );
 }
