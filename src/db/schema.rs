@@ -211,6 +211,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    decision_reason_codes (decision_id, code) {
+        decision_id -> Text,
+        code -> Text,
+        model_name -> Text,
+        model_version -> Text,
+        engine_id -> Text,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     model_suspensions (model_name) {
         model_name -> Text,
         reason -> Text,
@@ -243,4 +254,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     model_suspensions,
+    decision_reason_codes,
 );

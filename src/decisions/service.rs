@@ -180,6 +180,33 @@ fn ingest_in_tx(
         })
         .collect();
     repo::insert_many(conn, &fresh)?;
+    let by_external_id: HashMap<&str, &ValidDecision> = items.iter().map(|d| (d.external_id.as_str(), d)).collect();
+    let codes: Vec<(usize, std::collections::BTreeSet<&str>)> = fresh
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let item = by_external_id.get(row.external_id.as_str());
+            let set = item
+                .map(|d| d.explanation.reason_codes.iter().map(|c| c.code.as_str()).collect())
+                .unwrap_or_default();
+            (i, set)
+        })
+        .collect();
+    let code_rows: Vec<repo::ReasonCodeRow<'_>> = codes
+        .iter()
+        .flat_map(|(i, set)| {
+            let row = &fresh[*i];
+            set.iter().map(move |code| repo::ReasonCodeRow {
+                decision_id: &row.id,
+                code,
+                model_name: &row.model_name,
+                model_version: &row.model_version,
+                engine_id: &row.engine_id,
+                decided_at: row.decided_at,
+            })
+        })
+        .collect();
+    repo::insert_reason_codes(conn, &code_rows)?;
     let events: Vec<Event<'_>> = fresh
         .iter()
         .map(|row| Event {

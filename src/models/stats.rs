@@ -1,10 +1,11 @@
 //! Per-model statistics: decisions, appeals and review outcomes over time and by reason code.
 //!
-//! Every query starts from `decisions_model_idx (model_name, model_version, decided_at)`, then
-//! reaches appeals through `appeals_decision_idx` and reviews through `reviews_appeal_idx`, so
-//! the cost follows the size of the requested window, not of the table. Counting and grouping
-//! happen in the database; only the filing-to-decision durations of decided appeals (a small
-//! fraction of decisions) come back, for an exact median on both backends.
+//! Decisions are counted per day from the covering index `decisions_stats_idx` (an index-only
+//! range scan of the window) and per reason code from the narrow `decision_reason_codes` table
+//! and its covering index, so no explanation JSON is parsed. Appeals and review outcomes are
+//! counted from the appeals side (a few percent of decisions), joined to their decision by
+//! primary key. Counting and grouping happen in the database; only the filing-to-decision
+//! durations of decided appeals come back, for an exact median on both backends.
 //! Review tasks filed by the kill switch are not appeals and are left out.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -108,29 +109,42 @@ struct Duration {
     decided_at: NaiveDateTime,
 }
 
-/// `FROM … WHERE …` over the requested decisions, their appeals and effective reviews, with
-/// numbered parameters: 1 model, 2 version (or NULL), 3 from, 4 to, 5 engine (or NULL).
-fn scope(pg: bool, extra_from: &str) -> String {
+/// The window filter on a table with `model_name`, `model_version`, `decided_at` and
+/// `engine_id` columns, with numbered parameters: 1 model, 2 version (or NULL), 3 from, 4 to,
+/// 5 engine (or NULL).
+fn window(pg: bool, t: &str) -> String {
     let p = |n: usize| if pg { format!("${n}") } else { format!("?{n}") };
     format!(
-        "FROM decisions d {extra_from}
-         LEFT JOIN appeals a ON a.decision_id = d.id AND a.filed_by_role <> 'system'
-         LEFT JOIN reviews r ON r.appeal_id = a.id AND r.status IN ('final', 'approved')
-         WHERE d.model_name = {m} AND ({v} IS NULL OR d.model_version = {v})
-           AND d.decided_at >= {f} AND d.decided_at < {t}
-           AND ({e} IS NULL OR d.engine_id = {e})",
+        "{t}.model_name = {m} AND ({v} IS NULL OR {t}.model_version = {v})
+           AND {t}.decided_at >= {f} AND {t}.decided_at < {to}
+           AND ({e} IS NULL OR {t}.engine_id = {e})",
         m = p(1),
         v = p(2),
         f = p(3),
-        t = p(4),
+        to = p(4),
         e = p(5),
     )
 }
 
-const COUNTS: &str = "COUNT(DISTINCT d.id) AS decisions, COUNT(DISTINCT a.id) AS appeals,
+/// Appeals (not kill-switch review tasks) of the windowed decisions, with their effective
+/// reviews. Driven from `appeals`, the small side: on SQLite `CROSS JOIN` pins that join order.
+fn appeals_side(pg: bool, extra: &str) -> String {
+    let join = if pg { "JOIN" } else { "CROSS JOIN" };
+    format!(
+        "FROM appeals a {join} decisions d ON d.id = a.decision_id {extra}
+         LEFT JOIN reviews r ON r.appeal_id = a.id AND r.status IN ('final', 'approved')
+         WHERE a.filed_by_role <> 'system' AND {w}",
+        w = window(pg, "d")
+    )
+}
+
+const APPEAL_COUNTS: &str = "CAST(0 AS BIGINT) AS decisions, COUNT(DISTINCT a.id) AS appeals,
     COUNT(DISTINCT CASE WHEN r.outcome = 'uphold' THEN r.id END) AS upheld,
     COUNT(DISTINCT CASE WHEN r.outcome = 'overturn' THEN r.id END) AS overturned,
     COUNT(DISTINCT CASE WHEN r.outcome = 'amend' THEN r.id END) AS amended";
+
+const DECISION_COUNTS: &str = "COUNT(*) AS decisions, CAST(0 AS BIGINT) AS appeals, CAST(0 AS BIGINT) AS upheld,
+    CAST(0 AS BIGINT) AS overturned, CAST(0 AS BIGINT) AS amended";
 
 fn bind_scope(
     sql: String,
@@ -145,42 +159,81 @@ fn bind_scope(
         .bind::<Nullable<Text>, _>(q.engine.clone())
 }
 
+/// Adds the rows of both sides up by key, in key order.
+fn merge(sides: [Vec<CountRow>; 2]) -> Vec<CountRow> {
+    let mut by_key: std::collections::BTreeMap<String, CountRow> = std::collections::BTreeMap::new();
+    for row in sides.into_iter().flatten() {
+        let e = by_key.entry(row.key.clone()).or_insert_with(|| CountRow {
+            key: row.key.clone(),
+            decisions: 0,
+            appeals: 0,
+            upheld: 0,
+            overturned: 0,
+            amended: 0,
+        });
+        e.decisions += row.decisions;
+        e.appeals += row.appeals;
+        e.upheld += row.upheld;
+        e.overturned += row.overturned;
+        e.amended += row.amended;
+    }
+    by_key.into_values().collect()
+}
+
 pub fn compute(conn: &mut DbConnection, q: &StatsQuery) -> Result<ModelStats, DbError> {
     let pg = matches!(conn, DbConnection::Pg(_));
-    let day = if pg {
-        "to_char(d.decided_at, 'YYYY-MM-DD')"
-    } else {
-        "substr(d.decided_at, 1, 10)"
+    let day = |t: &str| {
+        if pg {
+            format!("to_char({t}.decided_at, 'YYYY-MM-DD')")
+        } else {
+            format!("substr({t}.decided_at, 1, 10)")
+        }
     };
-    let totals: Vec<CountRow> = bind_scope(format!("SELECT 'all' AS key, {COUNTS} {}", scope(pg, "")), q).load(conn)?;
-    let buckets: Vec<CountRow> = bind_scope(
-        format!("SELECT {day} AS key, {COUNTS} {} GROUP BY 1 ORDER BY 1", scope(pg, "")),
-        q,
-    )
-    .load(conn)?;
-    let (codes_from, code) = if pg {
-        (
-            "CROSS JOIN LATERAL jsonb_array_elements(d.explanation::jsonb -> 'reason_codes') rc",
-            "rc.value ->> 'code'",
-        )
-    } else {
-        (
-            "CROSS JOIN json_each(d.explanation, '$.reason_codes') rc",
-            "json_extract(rc.value, '$.code')",
-        )
-    };
-    let codes: Vec<CountRow> = bind_scope(
+    let decisions_by_day: Vec<CountRow> = bind_scope(
         format!(
-            "SELECT {code} AS key, {COUNTS} {} GROUP BY 1 ORDER BY 1",
-            scope(pg, codes_from)
+            "SELECT {k} AS key, {DECISION_COUNTS} FROM decisions d WHERE {w} GROUP BY 1",
+            k = day("d"),
+            w = window(pg, "d")
         ),
         q,
     )
     .load(conn)?;
+    let appeals_by_day: Vec<CountRow> = bind_scope(
+        format!(
+            "SELECT {k} AS key, {APPEAL_COUNTS} {from} GROUP BY 1",
+            k = day("d"),
+            from = appeals_side(pg, "")
+        ),
+        q,
+    )
+    .load(conn)?;
+    let buckets = merge([decisions_by_day, appeals_by_day]);
+    let decisions_by_code: Vec<CountRow> = bind_scope(
+        format!(
+            "SELECT c.code AS key, {DECISION_COUNTS} FROM decision_reason_codes c WHERE {w} GROUP BY 1",
+            w = window(pg, "c")
+        ),
+        q,
+    )
+    .load(conn)?;
+    let codes_join = if pg {
+        "JOIN decision_reason_codes c ON c.decision_id = d.id"
+    } else {
+        "CROSS JOIN decision_reason_codes c ON c.decision_id = d.id"
+    };
+    let appeals_by_code: Vec<CountRow> = bind_scope(
+        format!(
+            "SELECT c.code AS key, {APPEAL_COUNTS} {from} GROUP BY 1",
+            from = appeals_side(pg, codes_join)
+        ),
+        q,
+    )
+    .load(conn)?;
+    let codes = merge([decisions_by_code, appeals_by_code]);
     let durations: Vec<Duration> = bind_scope(
         format!(
             "SELECT a.received_at AS received_at, a.decided_at AS decided_at {} AND a.decided_at IS NOT NULL AND r.id IS NOT NULL",
-            scope(pg, "")
+            appeals_side(pg, "")
         ),
         q,
     )
@@ -189,13 +242,28 @@ pub fn compute(conn: &mut DbConnection, q: &StatsQuery) -> Result<ModelStats, Db
         .iter()
         .map(|d| (d.decided_at - d.received_at).num_milliseconds() as f64 / 1000.0)
         .collect();
+    let mut total = CountRow {
+        key: String::new(),
+        decisions: 0,
+        appeals: 0,
+        upheld: 0,
+        overturned: 0,
+        amended: 0,
+    };
+    for b in &buckets {
+        total.decisions += b.decisions;
+        total.appeals += b.appeals;
+        total.upheld += b.upheld;
+        total.overturned += b.overturned;
+        total.amended += b.amended;
+    }
     Ok(ModelStats {
         model: q.model.clone(),
         version: q.version.clone(),
         from: q.from.and_utc(),
         to: q.to.and_utc(),
         bucket: "day",
-        totals: totals.first().map(Counts::from_row).unwrap_or_default(),
+        totals: Counts::from_row(&total),
         median_filing_to_decision_seconds: median(&mut secs),
         buckets: buckets
             .iter()

@@ -1,3 +1,5 @@
+DROP TABLE decision_reason_codes;
+DROP INDEX decisions_stats_idx;
 DROP INDEX outbox_feed_idx;
 ALTER TABLE outbox DROP COLUMN txid;
 DROP INDEX reviews_decision_idx;

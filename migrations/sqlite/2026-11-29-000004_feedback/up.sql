@@ -48,5 +48,27 @@ CREATE TABLE model_suspensions (
 );
 
 
--- Statistics: appeals by decision and status, reviews by decision.
+-- Statistics (src/models/stats.rs). Decisions are counted from a covering index, so a window of
+-- a million decisions is an index-only range scan; appeals and reviews are reached from the
+-- (much smaller) appeals side. Reason codes live in the explanation JSON; a narrow copy, written
+-- at ingestion, lets them be counted without parsing every explanation.
+CREATE INDEX decisions_stats_idx ON decisions (model_name, decided_at, model_version, engine_id);
 CREATE INDEX reviews_decision_idx ON reviews (decision_id, status);
+
+CREATE TABLE decision_reason_codes (
+    decision_id    TEXT NOT NULL REFERENCES decisions (id),
+    code           TEXT NOT NULL,
+    model_name     TEXT NOT NULL,
+    model_version  TEXT NOT NULL,
+    engine_id      TEXT NOT NULL,
+    decided_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (decision_id, code)
+);
+
+CREATE INDEX decision_reason_codes_stats_idx
+    ON decision_reason_codes (model_name, decided_at, code, model_version, engine_id);
+
+INSERT INTO decision_reason_codes (decision_id, code, model_name, model_version, engine_id, decided_at)
+SELECT DISTINCT d.id, json_extract(rc.value, '$.code'), d.model_name, d.model_version, d.engine_id, d.decided_at
+  FROM decisions d, json_each(d.explanation, '$.reason_codes') rc
+ WHERE json_extract(rc.value, '$.code') IS NOT NULL;
