@@ -38,6 +38,26 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Mint a development token; prints the token alone on stdout.
     Token(TokenArgs),
+    /// Verify the audit log, or print its latest checkpoint for anchoring elsewhere.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every entry hash, Merkle root and checkpoint link; exit 1 on the first break.
+    Verify {
+        /// A checkpoint hash saved earlier with `recourse audit head`: it must still be in the chain.
+        #[arg(long)]
+        head: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Seal what is committed and print the latest checkpoint as JSON.
+    Head {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -75,6 +95,16 @@ pub struct ServeArgs {
     /// How long a rotated-out webhook secret keeps signing alongside the new one.
     #[arg(long, env = "RECOURSE_WEBHOOK_SECRET_GRACE", default_value = "24h", value_parser = humantime::parse_duration)]
     pub webhook_secret_grace: Duration,
+    /// How often new audit entries are sealed into a hash-chained checkpoint.
+    #[arg(long, env = "RECOURSE_SEAL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub seal_interval: Duration,
+    /// Mark web UI session cookies Secure (and __Host- prefixed). Turn on whenever browsers
+    /// reach Recourse over HTTPS, including through a TLS-terminating proxy.
+    #[arg(long, env = "RECOURSE_UI_SECURE_COOKIES")]
+    pub ui_secure_cookies: bool,
+    /// How long a web UI session lasts at most.
+    #[arg(long, env = "RECOURSE_UI_SESSION_TTL", default_value = "8h", value_parser = humantime::parse_duration)]
+    pub ui_session_ttl: Duration,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -102,9 +132,16 @@ pub struct TokenArgs {
     /// The principal: an engine id, a staff id or a subject id.
     #[arg(long)]
     pub sub: String,
-    /// Lifetime, e.g. 30m, 8h, 7d.
-    #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
-    pub ttl: Duration,
+    /// Lifetime, e.g. 30m, 8h, 7d (default 8h for a token, 15m for a login link).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub ttl: Option<Duration>,
+    /// Print a one-time web login link instead of a bearer token. The link is exchanged once
+    /// for a browser session; it is not accepted as a bearer token by the API.
+    #[arg(long)]
+    pub login_link: bool,
+    /// Where browsers reach this Recourse, for the login link.
+    #[arg(long, env = "RECOURSE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -117,6 +154,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(args)) => migrate(args).await,
         Some(Command::Token(args)) => token(args),
+        Some(Command::Audit(command)) => audit(command).await,
     }
 }
 
@@ -134,13 +172,16 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.webhooks.max_backoff = args.webhook_max_backoff;
     settings.webhooks.horizon = args.webhook_horizon;
     settings.webhooks.secret_grace = args.webhook_secret_grace;
+    settings.workflow.seal_interval = args.seal_interval;
+    settings.ui.secure_cookies = args.ui_secure_cookies;
+    settings.ui.session_ttl = args.ui_session_ttl;
     let app = Application::build(settings).await?;
     if args.demo {
         demo::seed(app.db()).await?;
-        demo::print_tokens(app.minter(), app.port());
+        demo::print_tokens(app.minter(), &format!("http://{}:{}", args.bind.ip(), app.port()));
     } else {
         eprintln!(
-            "\nRecourse is serving on http://{}:{}\nGet a token with:  cargo run --release -- token --role admin --sub you\n(or `recourse serve --demo` for sample data and a token per role)\n",
+            "\nRecourse is serving on http://{}:{}  (web UI at /ui)\nGet a token with:  cargo run --release -- token --role admin --sub you\nor a browser sign-in link with:  cargo run --release -- token --login-link --role reviewer --sub you\n(or `recourse serve --demo` for sample data and a token per role)\n",
             args.bind.ip(),
             app.port()
         );
@@ -156,12 +197,57 @@ async fn migrate(args: MigrateArgs) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn audit(command: AuditCommand) -> Result<(), BoxError> {
+    let (database, head) = match &command {
+        AuditCommand::Verify { database, head } => (database, head.clone()),
+        AuditCommand::Head { database } => (database, None),
+    };
+    let url = database.parse_url()?;
+    // Verifying a mistyped path must not create an empty database that "verifies".
+    if let Some(path) = url.sqlite_path()
+        && !path.exists()
+    {
+        return Err(format!("no database at {}", path.display()).into());
+    }
+    let db = connect_and_migrate(&url, 1, database.pool_timeout).await?;
+    match command {
+        AuditCommand::Verify { .. } => {
+            let report = db
+                .run(move |conn| crate::audit::verify::verify(conn, head.as_deref()))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.ok {
+                return Err("the audit log does not verify; see first_break".into());
+            }
+        }
+        AuditCommand::Head { .. } => {
+            db.write(crate::audit::seal::seal_once).await?;
+            let head = db.run(crate::audit::seal::latest).await?;
+            println!("{}", serde_json::to_string_pretty(&head)?);
+        }
+    }
+    Ok(())
+}
+
 fn token(args: TokenArgs) -> Result<(), BoxError> {
     let url = args.database.parse_url()?;
     let keys = JwtKeys::load(&args.jwt, &url)?;
     let minter = keys
         .minter
         .ok_or("this algorithm needs --jwt-private-key (RECOURSE_JWT_PRIVATE_KEY) to mint tokens")?;
-    println!("{}", minter.mint(args.role, &args.sub, args.ttl)?);
+    if args.login_link {
+        let ttl = args.ttl.unwrap_or(Duration::from_secs(15 * 60));
+        let token = minter.mint_login_link(args.role, &args.sub, ttl)?;
+        println!("{}", login_link_url(&args.base_url, &token));
+    } else {
+        let ttl = args.ttl.unwrap_or(Duration::from_secs(8 * 3600));
+        println!("{}", minter.mint(args.role, &args.sub, ttl)?);
+    }
     Ok(())
+}
+
+/// The URL of a one-time login link. JWTs are URL-safe (base64url and dots), so the token needs
+/// no escaping.
+pub fn login_link_url(base_url: &str, token: &str) -> String {
+    format!("{}/ui/login/link?t={token}", base_url.trim_end_matches('/'))
 }

@@ -93,6 +93,7 @@ pub struct Settings {
     pub limits: Limits,
     pub workflow: Workflow,
     pub webhooks: Webhooks,
+    pub ui: UiSettings,
 }
 
 /// Webhook delivery: retries, timeouts and the SSRF allow-list.
@@ -130,6 +131,26 @@ impl Default for Webhooks {
     }
 }
 
+/// Browser sessions of the web UI.
+#[derive(Debug, Clone, Copy)]
+pub struct UiSettings {
+    /// Mark the session cookie `Secure` (and name it with the `__Host-` prefix). Turn on whenever
+    /// browsers reach Recourse over HTTPS, including behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
+    /// How long a browser session lasts at most; a session from a pasted token also ends when
+    /// that token expires.
+    pub session_ttl: Duration,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(8 * 3600),
+        }
+    }
+}
+
 /// Timings of the appeals workflow.
 #[derive(Debug, Clone, Copy)]
 pub struct Workflow {
@@ -137,6 +158,8 @@ pub struct Workflow {
     pub lease: Duration,
     /// How often the sweeper returns expired leases and escalates appeals near their deadline.
     pub sweep_interval: Duration,
+    /// How often the sealer folds new audit entries into a checkpoint.
+    pub seal_interval: Duration,
 }
 
 impl Default for Workflow {
@@ -144,6 +167,7 @@ impl Default for Workflow {
         Self {
             lease: Duration::from_secs(15 * 60),
             sweep_interval: Duration::from_secs(5),
+            seal_interval: Duration::from_secs(1),
         }
     }
 }
@@ -182,6 +206,7 @@ impl Settings {
             limits: Limits::default(),
             workflow: Workflow::default(),
             webhooks: Webhooks::default(),
+            ui: UiSettings::default(),
         }
     }
 }

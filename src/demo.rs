@@ -4,12 +4,20 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 
+use std::collections::HashMap;
+
+use crate::appeals::AppealError;
 use crate::auth::TokenMinter;
 use crate::db::Db;
 use crate::decisions::{self, DecisionError};
+use crate::domain::appeal::AppealDraft;
 use crate::domain::decision::{DecisionDraft, ValidDecision};
+use crate::domain::review::{ReviewDraft, ValidReview};
+use crate::domain::routing::{RuleInput, RuleMatch};
 use crate::domain::{Actor, Role};
 use crate::engines::{self, EngineError, NewEngine};
+use crate::queue::service::ClaimOptions;
+use crate::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
 
 pub const DEMO_PRINCIPALS: [(Role, &str); 7] = [
     (Role::Engine, "acme-credit"),
@@ -35,6 +43,22 @@ pub enum DemoError {
     Decision(#[from] DecisionError),
     #[error("demo decision is invalid: {0}")]
     Invalid(String),
+    #[error("seeding queues and reviewers: {0}")]
+    Routing(String),
+    #[error("seeding appeals: {0}")]
+    Appeal(String),
+}
+
+impl From<RoutingError> for DemoError {
+    fn from(e: RoutingError) -> Self {
+        Self::Routing(format!("{e:?}"))
+    }
+}
+
+impl From<AppealError> for DemoError {
+    fn from(e: AppealError) -> Self {
+        Self::Appeal(format!("{e:?}"))
+    }
 }
 
 pub async fn seed(db: &Db) -> Result<(), DemoError> {
@@ -51,6 +75,7 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
     }
     let now = Utc::now();
     let mut created = 0;
+    let mut ids = HashMap::new();
     for (i, (engine, draft)) in sample_decisions(now).into_iter().enumerate() {
         let decision = ValidDecision::parse(draft, now).map_err(|e| DemoError::Invalid(format!("#{i}: {e:?}")))?;
         let actor = Actor {
@@ -58,11 +83,122 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
             role: Role::Engine,
             request_id: None,
         };
-        if let decisions::Ingested::Created(_) = decisions::service::ingest(db, actor, decision).await? {
-            created += 1;
+        let external_id = decision.external_id.clone();
+        let id = match decisions::service::ingest(db, actor, decision).await {
+            Ok(decisions::Ingested::Created(d)) => {
+                created += 1;
+                d.id
+            }
+            Ok(decisions::Ingested::Existing(d)) => d.id,
+            // Seeded by an earlier start: the dates are relative to now, so the content differs.
+            Err(DecisionError::Conflict { existing_id, .. }) => existing_id,
+            Err(e) => return Err(e.into()),
+        };
+        ids.insert(external_id, id);
+    }
+    seed_workflow(db, &admin, &ids).await?;
+    tracing::info!(engines = ENGINES.len(), decisions_created = created, "demo data seeded");
+    Ok(())
+}
+
+/// Reviewers, a blind-first fraud queue with four-eyes approval, one appeal waiting in the
+/// queue and one already decided, so that every screen of the web UI has something to show.
+async fn seed_workflow(db: &Db, admin: &Actor, ids: &HashMap<String, String>) -> Result<(), DemoError> {
+    use crate::routing::service as routing;
+    let all_types = vec![
+        "credit_limit".to_owned(),
+        "fraud_flag".into(),
+        "benefit_eligibility".into(),
+    ];
+    for reviewer in ["reviewer-rita", "reviewer-raj"] {
+        let input = ReviewerInput {
+            authorities: all_types.clone(),
+            capacity: 5,
+        };
+        routing::put_reviewer(db, admin.clone(), reviewer.into(), input).await?;
+    }
+    let fraud = QueueInput {
+        description: "Card payments blocked as suspected fraud".into(),
+        blind_first: true,
+        rules: vec![RuleInput {
+            position: 10,
+            conditions: RuleMatch {
+                decision_type: Some("fraud_flag".into()),
+                ..Default::default()
+            },
+            priority: 10,
+        }],
+    };
+    routing::put_queue(db, admin.clone(), "fraud".into(), fraud).await?;
+    let policy = PolicyInput {
+        filing_window_months: 6,
+        requires_approval: true,
+        retention_months: None,
+    };
+    routing::put_policy(db, admin.clone(), "fraud_flag".into(), policy).await?;
+
+    let subject = |id: &str| Actor {
+        id: id.into(),
+        role: Role::Subject,
+        request_id: None,
+    };
+    let appeal = |statement: &str, corrected: serde_json::Value| -> Result<AppealDraft, DemoError> {
+        serde_json::from_value(
+            json!({"grounds": ["inaccurate_data"], "statement": statement, "corrected_inputs": corrected}),
+        )
+        .map_err(|e| DemoError::Invalid(e.to_string()))
+    };
+    // Waiting in the default queue.
+    if let Some(id) = ids.get("app-2026-0002")
+        && !crate::casework::service::ever_appealed(db, id.clone()).await?
+    {
+        let draft = appeal(
+            "My card utilisation was high for one month only because of a hospital bill, which is now paid off.",
+            json!({"utilisation": 0.35}),
+        )?;
+        crate::appeals::service::file(db, subject("cust-1002"), id.clone(), draft, None).await?;
+    }
+    // Already decided, so the dashboard has an overturn rate to draw.
+    if let Some(id) = ids.get("claim-5531")
+        && !crate::casework::service::ever_appealed(db, id.clone()).await?
+    {
+        let draft = appeal(
+            "The declared income included a one-off redundancy payment; my regular income is 29,000.",
+            json!({"declared_income": 29000}),
+        )?;
+        let filed = crate::appeals::service::file(db, subject("cust-1003"), id.clone(), draft, None).await?;
+        let crate::appeals::service::Filed::Created(detail) = filed else {
+            return Ok(());
+        };
+        let raj = Actor {
+            id: "reviewer-raj".into(),
+            role: Role::Reviewer,
+            request_id: None,
+        };
+        let options = ClaimOptions {
+            queue: None,
+            appeal_id: Some(detail.appeal.id.clone()),
+            lease: std::time::Duration::from_secs(600),
+        };
+        if let Some(claimed) = crate::queue::service::claim(db, raj.clone(), options).await? {
+            let review = ValidReview::parse(ReviewDraft {
+                lease_token: claimed.lease.token,
+                outcome: crate::domain::review::ReviewOutcome::Overturn,
+                new_outcome: Some("eligible".into()),
+                rationale: "The payslips show regular income of 29,000; the redundancy payment is a one-off and does \
+                            not count as household income under the scheme rules."
+                    .into(),
+                factors_considered: vec![
+                    "input:declared_income".into(),
+                    "statement".into(),
+                    "reason_code:E02".into(),
+                ],
+                rectified_inputs: None,
+            })
+            .map_err(|e| DemoError::Invalid(format!("{e:?}")))?;
+            crate::reviews::service::submit(db, raj, detail.appeal.id.clone(), review).await?;
         }
     }
-    tracing::info!(engines = ENGINES.len(), decisions_created = created, "demo data seeded");
     Ok(())
 }
 
@@ -143,13 +279,32 @@ fn sample_decisions(now: chrono::DateTime<Utc>) -> Vec<(&'static str, DecisionDr
         .collect()
 }
 
-/// Prints a curl-ready token per role to stdout.
-pub fn print_tokens(minter: Option<&TokenMinter>, port: u16) {
+/// Prints a one-time web login link and a curl-ready token per role to stdout.
+pub fn print_tokens(minter: Option<&TokenMinter>, base_url: &str) {
     let Some(minter) = minter else {
         eprintln!("(no private key configured, so no demo tokens can be minted)");
         return;
     };
-    println!("\nRecourse demo is serving on http://127.0.0.1:{port}. Tokens (valid 8 h):\n");
+    let base_url = base_url
+        .replace("://0.0.0.0:", "://127.0.0.1:")
+        .replace("://[::]:", "://[::1]:");
+    println!(
+        "\nRecourse demo is serving on {base_url}.\n\nOpen the web UI with a one-time sign-in link (each works once, for 8 h):\n"
+    );
+    for (role, sub) in DEMO_PRINCIPALS {
+        if !matches!(role, Role::Reviewer | Role::Agent | Role::Subject | Role::Supervisor) {
+            continue;
+        }
+        match minter.mint_login_link(role, sub, std::time::Duration::from_secs(8 * 3600)) {
+            Ok(token) => println!(
+                "  {:<10} {}",
+                role.as_str(),
+                crate::cli::login_link_url(&base_url, &token)
+            ),
+            Err(e) => eprintln!("cannot mint a {role} login link: {e}"),
+        }
+    }
+    println!("\nAPI tokens (valid 8 h):\n");
     for (role, sub) in DEMO_PRINCIPALS {
         match minter.mint(role, sub, std::time::Duration::from_secs(8 * 3600)) {
             Ok(token) => println!(
@@ -160,7 +315,5 @@ pub fn print_tokens(minter: Option<&TokenMinter>, port: u16) {
             Err(e) => eprintln!("cannot mint a {role} token: {e}"),
         }
     }
-    println!(
-        "Try:  curl -s -H \"Authorization: Bearer $SUBJECT_TOKEN\" http://127.0.0.1:{port}/v1/subjects/cust-1001/decisions\n"
-    );
+    println!("Try:  curl -s -H \"Authorization: Bearer $SUBJECT_TOKEN\" {base_url}/v1/subjects/cust-1001/decisions\n");
 }

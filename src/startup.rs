@@ -35,8 +35,8 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
-    sweeper: tokio::task::JoinHandle<()>,
-    webhooks: tokio::task::JoinHandle<()>,
+    /// Background workers (sweeper, audit sealer), stopped with the server.
+    workers: Vec<tokio::task::JoinHandle<()>>,
     server: Server,
     db: Db,
     minter: Option<TokenMinter>,
@@ -78,6 +78,7 @@ impl Application {
         let batch_permits = api::json::BodyPermits(std::sync::Arc::new(tokio::sync::Semaphore::new(
             limits.batch_concurrency.max(1),
         )));
+        let ui_settings = settings.ui;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
@@ -87,6 +88,7 @@ impl Application {
                 .app_data(verifier.clone())
                 .app_data(webhooks_data.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
+                .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
         .listen(listener)?
         .shutdown_timeout(30);
@@ -98,12 +100,14 @@ impl Application {
             database = %settings.database_url,
             "recourse is listening"
         );
-        let sweeper = tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval));
-        let webhooks = tokio::spawn(crate::webhooks::worker::run(db.clone(), settings.webhooks));
+        let workers = vec![
+            tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval)),
+            tokio::spawn(crate::audit::seal::run(db.clone(), workflow.seal_interval)),
+            tokio::spawn(crate::webhooks::worker::run(db.clone(), settings.webhooks)),
+        ];
         Ok(Self {
             port,
-            sweeper,
-            webhooks,
+            workers,
             server: server.run(),
             db,
             minter: keys.minter,
@@ -125,8 +129,9 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.sweeper.abort();
-        self.webhooks.abort();
+        for worker in &self.workers {
+            worker.abort();
+        }
         result
     }
 }

@@ -25,15 +25,16 @@ pub async fn add_request_id_header(
 
 /// Rewrites error responses produced by the framework itself (405 from the router, payload
 /// errors and the like) into problem+json, so that clients see one error format everywhere.
+/// HTML error pages of the web UI are already written for their reader and pass unchanged.
 pub fn problem_for_bare_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>>
 where
     B: MessageBody + 'static,
 {
-    let is_problem = res
+    let is_problem_or_page = res
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || v.as_bytes().starts_with(b"text/html"));
+    if is_problem_or_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -1,6 +1,7 @@
 //! The HTTP surface: the route table, thin handlers and the edge-level error conventions.
 
 mod appeals;
+mod audit;
 mod decisions;
 mod engines;
 mod feedback;
@@ -9,6 +10,7 @@ pub mod json;
 mod middleware;
 mod models;
 mod routing;
+mod subjects;
 mod webhooks;
 
 use actix_web::web;
@@ -85,6 +87,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                 .service(web::resource("/appeals/{id}/approval").route(web::post().to(appeals::approve_review)))
                 .service(web::resource("/appeals/{id}/lease").route(web::delete().to(appeals::release_lease)))
                 .service(web::resource("/appeals/{id}/lease/heartbeat").route(web::post().to(appeals::heartbeat_lease)))
+                .service(web::resource("/subjects/{subject_id}/export").route(web::get().to(subjects::export_subject)))
+                .service(web::resource("/subjects/{subject_id}/erasure").route(web::post().to(subjects::erase_subject)))
+                .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
+                .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))
                 .service(web::resource("/queues").route(web::get().to(routing::list_queues)))
                 .service(web::resource("/queues/{name}").route(web::put().to(routing::put_queue)))

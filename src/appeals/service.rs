@@ -147,7 +147,7 @@ pub async fn file(
     idempotency_key: Option<IdempotencyKey>,
 ) -> Result<Filed, AppealError> {
     let appeal = ValidAppeal::parse(draft, &actor).map_err(AppealError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         let attempt = |conn: &mut DbConnection| {
             write_tx(conn, |conn| {
                 file_in_tx(conn, &actor, &decision_id, &appeal, idempotency_key.as_ref())
@@ -342,7 +342,7 @@ pub(crate) fn restore_decision_status(conn: &mut DbConnection, decision: &Decisi
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn withdraw(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, AppealError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
             let own = match actor.role {
@@ -393,7 +393,7 @@ pub async fn extend(db: &Db, actor: Actor, id: String, input: ExtensionInput) ->
     let mut c = Checker::default();
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
             let status = row.status()?;
@@ -477,7 +477,7 @@ pub async fn assign(db: &Db, actor: Actor, id: String, input: AssignmentInput) -
     c.identifier("/reviewer", &input.reviewer, 128);
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
             let from = row.status()?;

@@ -56,12 +56,19 @@ pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>])
     }
     let at = db::now();
     let role = actor.role.as_str();
+    // A subject acting for themselves is recorded under a pseudonym: audit entries hold no
+    // personal data, so erasing a subject never has to touch (and break) the log.
+    let actor_id = if actor.is(crate::domain::Role::Subject) {
+        crate::subjects::subject_ref(&actor.id)
+    } else {
+        actor.id.clone()
+    };
     let rows: Vec<NewAuditRow<'_>> = events
         .iter()
         .map(|e| {
             NewAuditRow::new(&AuditEntry {
                 at,
-                actor: &actor.id,
+                actor: &actor_id,
                 actor_role: role,
                 action: e.action,
                 object_type: e.object_type,

@@ -16,6 +16,9 @@ use crate::domain::Role;
 
 pub const MIN_SECRET_BYTES: usize = 32;
 pub const MAX_LEEWAY_SECS: u64 = 60;
+/// Appended to the configured audience for one-time web login links. A link token is therefore
+/// refused as an API bearer token, and an API token is refused as a link.
+pub const LOGIN_LINK_AUDIENCE_SUFFIX: &str = ":ui-login-link";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -27,6 +30,9 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    /// Unique id of a login-link token: the key that makes the link one-time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +83,7 @@ pub enum KeyError {
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
+    link_validation: Validation,
 }
 
 /// Mints tokens for the CLI, demo mode and tests.
@@ -115,6 +122,8 @@ impl JwtKeys {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = args.leeway_secs;
+        let mut link_validation = validation.clone();
+        link_validation.set_audience(&[format!("{}{LOGIN_LINK_AUDIENCE_SUFFIX}", args.audience)]);
 
         let mut generated_secret_at = None;
         let (decoding, encoding) = match args.algorithm {
@@ -182,6 +191,7 @@ impl JwtKeys {
             verifier: TokenVerifier {
                 key: decoding,
                 validation,
+                link_validation,
             },
             minter: encoding.map(|key| TokenMinter {
                 key,
@@ -198,19 +208,47 @@ impl TokenVerifier {
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
         jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map(|data| data.claims)
     }
+
+    /// Verifies a one-time login-link token (its own audience, and a `jti`). Whether the link
+    /// was already used is for the caller to check against the database.
+    pub fn verify_login_link(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.link_validation)?.claims;
+        if claims.jti.as_deref().is_none_or(str::is_empty) {
+            return Err(jsonwebtoken::errors::ErrorKind::MissingRequiredClaim("jti".into()).into());
+        }
+        Ok(claims)
+    }
 }
 
 impl TokenMinter {
     pub fn mint(&self, role: Role, sub: &str, ttl: std::time::Duration) -> Result<String, KeyError> {
+        self.sign(role, sub, ttl, self.audience.clone(), None)
+    }
+
+    /// Mints the token of a one-time web login link: `/ui/login/link?t=<token>`.
+    pub fn mint_login_link(&self, role: Role, sub: &str, ttl: std::time::Duration) -> Result<String, KeyError> {
+        let audience = format!("{}{LOGIN_LINK_AUDIENCE_SUFFIX}", self.audience);
+        self.sign(role, sub, ttl, audience, Some(uuid::Uuid::new_v4().to_string()))
+    }
+
+    fn sign(
+        &self,
+        role: Role,
+        sub: &str,
+        ttl: std::time::Duration,
+        aud: String,
+        jti: Option<String>,
+    ) -> Result<String, KeyError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
             role,
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud,
             iat: now,
             nbf: now,
             exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            jti,
         };
         jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(KeyError::Sign)
     }

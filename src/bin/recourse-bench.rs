@@ -809,6 +809,38 @@ fn print_table(report: &BackendReport) {
     }
 }
 
+/// The same figures as a Markdown table, for docs/BENCHMARKS.md.
+fn markdown(report: &BackendReport) -> String {
+    let opt = |v: Option<f64>, prec: usize| v.map(|v| format!("{v:.prec$}")).unwrap_or_else(|| "–".into());
+    let mut out = format!(
+        "### {}\n\nServer peak RSS during runs 1–3: **{:.1} MB** (target ≤ 100 MB).\n\n\
+         | measurement | value | unit | p50 ms | p99 ms | baseline | ratio | target |\n|---|---:|---|---:|---:|---:|---:|---:|\n",
+        report.backend, report.peak_rss_mb
+    );
+    for f in &report.figures {
+        out.push_str(&format!(
+            "| {} | {:.1} | {} | {} | {} | {} | {} | {} |\n",
+            f.name,
+            f.value,
+            f.unit,
+            opt(f.p50_ms, 2),
+            opt(f.p99_ms, 2),
+            opt(f.baseline, 1),
+            opt(f.ratio, 2),
+            opt(f.target_ratio.filter(|t| *t > 0.0), 2),
+        ));
+    }
+    let notes: Vec<String> = report
+        .figures
+        .iter()
+        .filter_map(|f| f.note.as_ref().map(|n| format!("- {}: {n}", f.name)))
+        .collect();
+    if !notes.is_empty() {
+        out.push_str(&format!("\n{}\n", notes.join("\n")));
+    }
+    out
+}
+
 fn create_pg_database(admin_url: &str) -> Result<(String, String), BoxError> {
     let name = format!("recourse_bench_{}", uuid::Uuid::new_v4().simple());
     let mut conn = PgConnection::establish(admin_url)?;
@@ -875,6 +907,8 @@ async fn main() -> Result<(), BoxError> {
         &args.out,
         serde_json::to_string_pretty(&json!({"machine": machine, "backends": reports}))?,
     )?;
-    println!("\nfigures written to {}", args.out.display());
+    let md_path = args.out.with_extension("md");
+    std::fs::write(&md_path, reports.iter().map(markdown).collect::<Vec<_>>().join("\n"))?;
+    println!("\nfigures written to {} and {}", args.out.display(), md_path.display());
     Ok(())
 }

@@ -74,10 +74,13 @@ impl DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
-    backend: Backend,
     /// One permit per pooled connection: at most that many blocking threads do database work
     /// at once, and the rest wait here, on the async side, instead of each parking an OS thread.
     permits: std::sync::Arc<tokio::sync::Semaphore>,
+    /// SQLite admits one writer at a time. Writers of this process queue here, woken in turn,
+    /// instead of polling the file lock under `busy_timeout` (which sleeps and inflates tail
+    /// latency). Other processes sharing the file still meet at the file lock.
+    sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     timeout: Duration,
 }
 
@@ -86,14 +89,10 @@ impl Db {
         let pool = pool::build(url, pool_size, timeout).map_err(DbError::Unavailable)?;
         Ok(Self {
             pool,
-            backend: url.backend(),
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(pool_size.max(1) as usize)),
+            sqlite_writer: (url.backend() == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
             timeout,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking thread pool.
@@ -115,6 +114,28 @@ impl Db {
         })
         .await
         .map_err(|e| E::from(DbError::Join(e)))?
+    }
+
+    /// Like [`Db::run`], for work that writes: on SQLite, this process's writers take turns.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let turn = match &self.sqlite_writer {
+            Some(writer) => Some(
+                tokio::time::timeout(self.timeout, writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| E::from(DbError::Busy))?,
+            ),
+            None => None,
+        };
+        self.run(move |conn| {
+            let _turn = turn;
+            f(conn)
+        })
+        .await
     }
 
     /// Synchronous access for the CLI and start-up, where no async runtime is serving requests.

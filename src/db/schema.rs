@@ -44,6 +44,20 @@ diesel::table! {
         request_id -> Nullable<Text>,
         details -> Text,
         entry_hash -> Text,
+        checkpoint_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> BigInt,
+        prev_hash -> Text,
+        merkle_root -> Text,
+        entry_count -> BigInt,
+        first_seq -> BigInt,
+        last_seq -> BigInt,
+        sealed_at -> Timestamp,
+        checkpoint_hash -> Text,
     }
 }
 
@@ -53,6 +67,7 @@ diesel::table! {
         filing_window_months -> Integer,
         requires_approval -> Bool,
         updated_at -> Timestamp,
+        retention_months -> Nullable<Integer>,
     }
 }
 
@@ -192,6 +207,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        actor_id -> Text,
+        role -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> Text,
         event_id -> Text,
@@ -207,6 +233,14 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_links_used (link_id) {
+        link_id -> Text,
+        used_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -230,6 +264,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    initial_views (appeal_id, reviewer_id) {
+        appeal_id -> Text,
+        reviewer_id -> Text,
+        leaning -> Text,
+        note -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(decisions -> engines (engine_id));
 diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
@@ -237,8 +281,10 @@ diesel::joinable!(notices -> appeals (appeal_id));
 diesel::joinable!(routing_rules -> queues (queue));
 diesel::joinable!(webhook_endpoints -> engines (engine_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_checkpoints,
     engines,
     decisions,
     audit_log,
@@ -255,4 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     model_suspensions,
     decision_reason_codes,
+    web_sessions,
+    login_links_used,
+    initial_views,
 );

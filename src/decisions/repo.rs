@@ -99,3 +99,11 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: &str, effective_out
         .execute(conn)?;
     Ok(())
 }
+
+/// Every decision about a subject, in id order.
+pub fn all_for_subject(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<DecisionRow>, DbError> {
+    Ok(decisions::table
+        .filter(decisions::subject_id.eq(subject_id))
+        .order(decisions::id.asc())
+        .load(conn)?)
+}

@@ -69,7 +69,7 @@ enum Outcome {
 /// Stores one decision from the engine named by the actor.
 #[tracing::instrument(skip_all, fields(engine_id = %actor.id))]
 pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<Ingested, DecisionError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         let external_id = decision.external_id.clone();
         let outcome = ingest_all(conn, &actor, &[decision])?.pop();
         match outcome {
@@ -93,7 +93,7 @@ pub async fn ingest_batch(
     actor: Actor,
     items: Vec<Result<ValidDecision, Vec<FieldError>>>,
 ) -> Result<Vec<BatchItemResult>, DecisionError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         let mut results = Vec::with_capacity(items.len());
         let mut valid = Vec::new();
         let mut valid_index = Vec::new();

@@ -2,9 +2,9 @@
 //! as the reviewer found them (rectified values applied), the model's outcome and the human one.
 //!
 //! Rows are read in keyset pages on `(reviews.resolved_at, reviews.id)`, so the export streams
-//! in constant memory however large it is. Subjects who erased, restricted or objected must be
-//! left out; this branch has no record of those rights yet (see the report on issue 6), and the
-//! filter belongs in `page` when it does.
+//! in constant memory however large it is. Erased subjects' decisions are left out (their
+//! inputs are gone anyway); restriction and objection are not recorded yet (issue 7), and their
+//! filter belongs in `page` too when they are.
 
 use std::collections::BTreeMap;
 
@@ -77,6 +77,7 @@ pub fn page(
         .inner_join(decisions::table.on(decisions::id.eq(reviews::decision_id)))
         .filter(reviews::status.eq_any(crate::reviews::model::status::EFFECTIVE))
         .filter(reviews::resolved_at.is_not_null())
+        .filter(decisions::payload_hash.ne(crate::subjects::erasure::ERASED_FINGERPRINT))
         .select((
             reviews::id,
             reviews::outcome,

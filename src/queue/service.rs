@@ -86,7 +86,7 @@ fn lease_expiry(lease: Duration) -> chrono::NaiveDateTime {
 /// Leases the next eligible appeal to the reviewer, or returns `None` when nothing is eligible.
 #[tracing::instrument(skip_all, fields(reviewer = %actor.id))]
 pub async fn claim(db: &Db, actor: Actor, options: ClaimOptions) -> Result<Option<Claimed>, AppealError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             repo::lock_reviewer(conn, &actor.id)?;
             let Some(reviewer) = routing_repo::reviewer(conn, &actor.id)? else {
@@ -155,7 +155,7 @@ pub async fn heartbeat(
     token: String,
     lease: Duration,
 ) -> Result<Lease, AppealError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             let expires_at = lease_expiry(lease);
@@ -185,7 +185,7 @@ pub async fn heartbeat(
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn release(db: &Db, actor: Actor, id: String, token: String) -> Result<(), AppealError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             let to = AppealStatus::InReview.apply(Action::Release)?;

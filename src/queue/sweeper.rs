@@ -101,7 +101,7 @@ pub async fn run(db: Db, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match db.run(sweep_once).await {
+        match db.write(sweep_once).await {
             Ok(report) if report != SweepReport::default() => {
                 tracing::info!(
                     leases_expired = report.leases_expired,

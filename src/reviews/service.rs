@@ -20,7 +20,7 @@ use crate::routing::Policy;
 /// a second person; otherwise the outcome takes effect at once.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn submit(db: &Db, actor: Actor, id: String, review: ValidReview) -> Result<AppealDetail, AppealError> {
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
             let from = appeal.status()?;
@@ -177,7 +177,7 @@ pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) ->
         (None, ApprovalChoice::Approve) => {}
     }
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
             let from = appeal.status()?;

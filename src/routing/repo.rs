@@ -63,6 +63,7 @@ pub struct PolicyRow {
     pub filing_window_months: i32,
     pub requires_approval: bool,
     pub updated_at: NaiveDateTime,
+    pub retention_months: Option<i32>,
 }
 
 /// Rules of every queue, in evaluation order.

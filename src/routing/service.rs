@@ -68,6 +68,9 @@ pub struct PolicyInput {
     /// High impact: an overturn or amend needs a second person's approval.
     #[serde(default)]
     pub requires_approval: bool,
+    /// Legal hold: months after the decision during which erasure keeps it (Reg B: 25).
+    #[serde(default)]
+    pub retention_months: Option<i32>,
 }
 
 fn default_window() -> i32 {
@@ -80,6 +83,8 @@ pub struct Policy {
     pub decision_type: String,
     pub filing_window_months: u32,
     pub requires_approval: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_months: Option<u32>,
 }
 
 impl Policy {
@@ -90,6 +95,7 @@ impl Policy {
                 decision_type: decision_type.to_owned(),
                 filing_window_months: DEFAULT_FILING_WINDOW_MONTHS,
                 requires_approval: false,
+                retention_months: None,
             },
         })
     }
@@ -101,6 +107,7 @@ impl From<PolicyRow> for Policy {
             decision_type: r.decision_type,
             filing_window_months: u32::try_from(r.filing_window_months).unwrap_or(DEFAULT_FILING_WINDOW_MONTHS),
             requires_approval: r.requires_approval,
+            retention_months: r.retention_months.and_then(|m| u32::try_from(m).ok()),
         }
     }
 }
@@ -149,7 +156,7 @@ pub async fn put_queue(db: &Db, actor: Actor, name: String, input: QueueInput) -
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
     routing::validate_rules(&input.rules).map_err(RoutingError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = QueueRow {
                 name: name.clone(),
@@ -259,7 +266,7 @@ pub async fn put_reviewer(
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
     let authorities: BTreeSet<String> = input.authorities.into_iter().collect();
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = ReviewerRow {
                 id: id.clone(),
@@ -296,6 +303,9 @@ pub async fn put_policy(
 ) -> Result<Policy, RoutingError> {
     let mut c = Checker::default();
     c.identifier("/decision_type", &decision_type, 64);
+    if input.retention_months.is_some_and(|m| !(1..=600).contains(&m)) {
+        c.fail("/retention_months", "must be between 1 and 600 months");
+    }
     if !(6..=120).contains(&input.filing_window_months) {
         c.fail(
             "/filing_window_months",
@@ -303,13 +313,14 @@ pub async fn put_policy(
         );
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
-    db.run(move |conn| {
+    db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = PolicyRow {
                 decision_type: decision_type.clone(),
                 filing_window_months: input.filing_window_months,
                 requires_approval: input.requires_approval,
                 updated_at: db::now(),
+                retention_months: input.retention_months,
             };
             repo::upsert_policy(conn, &row)?;
             audit_config(
@@ -318,7 +329,7 @@ pub async fn put_policy(
                 "policy.configured",
                 "decision_type",
                 &decision_type,
-                json!({"filing_window_months": row.filing_window_months, "requires_approval": row.requires_approval}),
+                json!({"filing_window_months": row.filing_window_months, "requires_approval": row.requires_approval, "retention_months": row.retention_months}),
             )?;
             Ok(Policy::from(row))
         })

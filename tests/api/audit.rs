@@ -99,3 +99,251 @@ async fn audit_entries_name_the_actor_and_request_and_hold_no_personal_data() {
     );
     assert_eq!(row.5.len(), 64);
 }
+
+mod sealing {
+    use std::time::Duration;
+
+    use diesel::prelude::*;
+    use recourse::audit::seal::{Checkpoint, seal_once};
+    use recourse::audit::verify::{Verification, verify};
+    use recourse::db::schema::{audit_checkpoints, audit_log};
+    use recourse::domain::Role;
+    use reqwest::StatusCode;
+    use serde_json::Value;
+
+    use crate::helpers::{TestApp, assert_problem, spawn_app_with};
+
+    /// An app whose own sealer stays idle, so each test decides when to seal.
+    async fn app() -> TestApp {
+        spawn_app_with(|s| s.workflow.seal_interval = Duration::from_secs(3600)).await
+    }
+
+    async fn seal(app: &TestApp) -> Option<Checkpoint> {
+        app.db.write(seal_once).await.unwrap()
+    }
+
+    async fn check(app: &TestApp, head: Option<&str>) -> Verification {
+        let head = head.map(str::to_owned);
+        app.db.run(move |c| verify(c, head.as_deref())).await.unwrap()
+    }
+
+    /// Two checkpoints of several entries each; returns the head after the second.
+    async fn sealed_history(app: &TestApp) -> Checkpoint {
+        for i in 0..4 {
+            app.register_engine(&format!("engine-{i}")).await;
+        }
+        let first = seal(app).await.unwrap();
+        assert_eq!((first.id, first.entry_count), (1, 4));
+        for i in 4..8 {
+            app.register_engine(&format!("engine-{i}")).await;
+        }
+        let second = seal(app).await.unwrap();
+        assert_eq!(
+            (second.id, second.entry_count, second.prev_hash.as_str()),
+            (2, 4, first.checkpoint_hash.as_str())
+        );
+        second
+    }
+
+    async fn seqs(app: &TestApp) -> Vec<i64> {
+        app.with_db(|c| {
+            audit_log::table
+                .order(audit_log::seq.asc())
+                .select(audit_log::seq)
+                .load(c)
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_clean_log_seals_into_a_chain_and_verifies() {
+        let app = app().await;
+        let head = sealed_history(&app).await;
+        assert!(seal(&app).await.is_none(), "nothing new to seal");
+        let report = check(&app, Some(&head.checkpoint_hash)).await;
+        assert!(report.ok, "{report:?}");
+        assert_eq!((report.entries, report.checkpoints, report.unsealed_entries), (8, 2, 0));
+
+        let res = app.get("/v1/audit/verify", &app.token_for(Role::Dpo)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.json::<Value>().await.unwrap()["ok"], true);
+        let res = app.get("/v1/audit/head", &app.token_for(Role::Admin)).await;
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["checkpoint_hash"],
+            head.checkpoint_hash.as_str()
+        );
+        let res = app.get("/v1/audit/verify", &app.token_for(Role::Reviewer)).await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+
+    #[tokio::test]
+    async fn editing_a_field_names_the_entry() {
+        let app = app().await;
+        sealed_history(&app).await;
+        let target = seqs(&app).await[2];
+        app.with_db(move |c| {
+            diesel::update(audit_log::table.find(target))
+                .set(audit_log::action.eq("engine.deleted"))
+                .execute(c)
+        })
+        .await;
+        let report = check(&app, None).await;
+        let first = report.first_break.unwrap();
+        assert_eq!((first.kind, first.seq), ("entry_altered", Some(target)));
+    }
+
+    #[tokio::test]
+    async fn deleting_a_middle_entry_names_its_checkpoint() {
+        let app = app().await;
+        sealed_history(&app).await;
+        let target = seqs(&app).await[1];
+        app.with_db(move |c| diesel::delete(audit_log::table.find(target)).execute(c))
+            .await;
+        let first = check(&app, None).await.first_break.unwrap();
+        assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(1)));
+    }
+
+    #[tokio::test]
+    async fn swapping_two_entries_names_their_checkpoint() {
+        let app = app().await;
+        sealed_history(&app).await;
+        let all = seqs(&app).await;
+        let (a, b) = (all[4], all[6]);
+        app.with_db(move |c| {
+            type Fields = (String, String, String, String, Option<String>, String, String);
+            let read = |c: &mut recourse::db::DbConnection, seq: i64| -> QueryResult<Fields> {
+                audit_log::table
+                    .find(seq)
+                    .select((
+                        audit_log::actor,
+                        audit_log::action,
+                        audit_log::object_type,
+                        audit_log::object_id,
+                        audit_log::request_id,
+                        audit_log::details,
+                        audit_log::entry_hash,
+                    ))
+                    .first(c)
+            };
+            let (fa, fb) = (read(c, a)?, read(c, b)?);
+            for (seq, f) in [(a, fb), (b, fa)] {
+                diesel::update(audit_log::table.find(seq))
+                    .set((
+                        audit_log::actor.eq(f.0),
+                        audit_log::action.eq(f.1),
+                        audit_log::object_type.eq(f.2),
+                        audit_log::object_id.eq(f.3),
+                        audit_log::request_id.eq(f.4),
+                        audit_log::details.eq(f.5),
+                        audit_log::entry_hash.eq(f.6),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await;
+        let first = check(&app, None).await.first_break.unwrap();
+        assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(2)));
+    }
+
+    #[tokio::test]
+    async fn truncating_the_tail_names_the_last_checkpoint() {
+        let app = app().await;
+        sealed_history(&app).await;
+        let cut = seqs(&app).await[5];
+        app.with_db(move |c| diesel::delete(audit_log::table.filter(audit_log::seq.gt(cut))).execute(c))
+            .await;
+        let first = check(&app, None).await.first_break.unwrap();
+        assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(2)));
+    }
+
+    #[tokio::test]
+    async fn a_forged_entry_is_detected_even_with_a_valid_entry_hash() {
+        let app = app().await;
+        sealed_history(&app).await;
+        app.with_db(|c| {
+            let details = serde_json::json!({});
+            let at = chrono::Utc::now().naive_utc();
+            let forged = recourse::audit::AuditEntry {
+                at,
+                actor: "mallory",
+                actor_role: "admin",
+                action: "engine.registered",
+                object_type: "engine",
+                object_id: "evil",
+                request_id: None,
+                details: &details,
+            };
+            let hash = recourse::audit::entry_hash(&forged);
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::seq.eq(10_000),
+                    audit_log::at.eq(at),
+                    audit_log::actor.eq("mallory"),
+                    audit_log::actor_role.eq("admin"),
+                    audit_log::action.eq("engine.registered"),
+                    audit_log::object_type.eq("engine"),
+                    audit_log::object_id.eq("evil"),
+                    audit_log::details.eq("{}"),
+                    audit_log::entry_hash.eq(hash),
+                    audit_log::checkpoint_id.eq(1),
+                ))
+                .execute(c)
+        })
+        .await;
+        let first = check(&app, None).await.first_break.unwrap();
+        assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(1)));
+    }
+
+    #[tokio::test]
+    async fn a_consistent_rewrite_of_the_tail_is_caught_by_the_anchored_head() {
+        let app = app().await;
+        let head = sealed_history(&app).await;
+        // Rewrite history after checkpoint 1 and re-seal it, so the chain is self-consistent.
+        let target = seqs(&app).await[5];
+        app.with_db(move |c| {
+            diesel::delete(audit_checkpoints::table.find(2)).execute(c)?;
+            diesel::delete(audit_log::table.find(target)).execute(c)?;
+            diesel::update(audit_log::table.filter(audit_log::checkpoint_id.eq(2)))
+                .set(audit_log::checkpoint_id.eq(None::<i64>))
+                .execute(c)
+        })
+        .await;
+        let rewritten = seal(&app).await.unwrap();
+        assert_ne!(rewritten.checkpoint_hash, head.checkpoint_hash);
+        assert!(
+            check(&app, None).await.ok,
+            "without an anchor the rewrite is self-consistent"
+        );
+        let first = check(&app, Some(&head.checkpoint_hash)).await.first_break.unwrap();
+        assert_eq!(first.kind, "anchored_head_missing");
+    }
+
+    #[tokio::test]
+    async fn the_cli_verifies_and_exits_non_zero_on_a_break() {
+        let app = app().await;
+        let head = sealed_history(&app).await;
+        let run = |extra: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_recourse"))
+                .args(["audit", "verify"])
+                .args(extra)
+                .env("DATABASE_URL", &app.database_url)
+                .output()
+                .unwrap()
+        };
+        let ok = run(&["--head", &head.checkpoint_hash]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let target = seqs(&app).await[0];
+        app.with_db(move |c| {
+            diesel::update(audit_log::table.find(target))
+                .set(audit_log::actor.eq("x"))
+                .execute(c)
+        })
+        .await;
+        let broken = run(&[]);
+        assert!(!broken.status.success());
+        let report: Value = serde_json::from_slice(&broken.stdout).unwrap();
+        assert_eq!(report["first_break"]["kind"], "entry_altered");
+        assert_eq!(report["first_break"]["seq"], target);
+    }
+}

@@ -2,7 +2,7 @@ use recourse::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, pointers, spawn_app};
 
 #[tokio::test]
 async fn admin_registers_and_lists_engines() {
@@ -77,11 +77,6 @@ async fn invalid_engine_ids_are_rejected_with_pointers() {
         )
         .await;
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let pointers: Vec<_> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = pointers(&body);
     assert_eq!(pointers, ["/id", "/name"]);
 }

@@ -375,3 +375,121 @@ pub fn review_body(token: &str, outcome: &str) -> Value {
     }
     body
 }
+
+/// The JSON pointers a validation problem names, in order.
+pub fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["pointer"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What draining the queue with concurrent reviewers observed.
+pub struct Drained {
+    /// How many times each appeal was handed out.
+    pub handed_out: std::collections::HashMap<String, usize>,
+    pub server_errors: usize,
+}
+
+impl TestApp {
+    /// Posts `count` decisions in one batch and files an appeal on each; returns the appeal ids.
+    pub async fn seed_queued_appeals(&self, prefix: &str, count: usize) -> Vec<String> {
+        self.decision_for(&format!("{prefix}-warmup"), "warmup-subject").await;
+        let items: Vec<Value> = (0..count)
+            .map(|i| decision_body(&format!("{prefix}-{i}"), &format!("{prefix}-s-{i}")))
+            .collect();
+        let batch: Value = self
+            .post_json(
+                "/v1/decisions/batch",
+                &self.token(Role::Engine, "engine-1"),
+                &json!({"decisions": items}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let results = batch["results"].as_array().unwrap().clone();
+        let mut appeals = Vec::with_capacity(count);
+        for (i, chunk) in results.chunks(25).enumerate() {
+            let filings = chunk.iter().enumerate().map(|(j, r)| {
+                let subject = format!("{prefix}-s-{}", i * 25 + j);
+                let decision = r["id"].as_str().unwrap().to_owned();
+                async move { self.file_appeal_as_subject(&decision, &subject).await }
+            });
+            for res in futures_util::future::join_all(filings).await {
+                assert_eq!(res.status(), StatusCode::CREATED);
+                appeals.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+            }
+        }
+        appeals
+    }
+
+    /// Each reviewer claims and decides (a third overturned, the rest upheld) until the queue is
+    /// empty, against the instances at `bases` in turn.
+    pub async fn drain_queue(&self, bases: &[String], reviewers: &[String]) -> Drained {
+        let workers = reviewers.iter().enumerate().map(|(r, reviewer)| {
+            let base = bases[r % bases.len()].clone();
+            let token = self.token(Role::Reviewer, reviewer);
+            let client = self.client.clone();
+            async move {
+                let (mut claimed, mut server_errors) = (Vec::new(), 0);
+                loop {
+                    let res = client
+                        .post(format!("{base}/v1/queue/claim"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap();
+                    match res.status() {
+                        StatusCode::NO_CONTENT => break,
+                        StatusCode::OK => {}
+                        s if s.is_server_error() => {
+                            server_errors += 1;
+                            continue;
+                        }
+                        s => panic!("claim answered {s}: {}", res.text().await.unwrap()),
+                    }
+                    let body: Value = res.json().await.unwrap();
+                    let id = body["appeal"]["id"].as_str().unwrap().to_owned();
+                    let outcome = if claimed.len() % 3 == 0 { "overturn" } else { "uphold" };
+                    let res = client
+                        .post(format!("{base}/v1/appeals/{id}/review"))
+                        .bearer_auth(&token)
+                        .json(&review_body(body["lease"]["token"].as_str().unwrap(), outcome))
+                        .send()
+                        .await
+                        .unwrap();
+                    if res.status().is_server_error() {
+                        server_errors += 1;
+                    }
+                    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+                    claimed.push(id);
+                }
+                (claimed, server_errors)
+            }
+        });
+        let mut drained = Drained {
+            handed_out: std::collections::HashMap::new(),
+            server_errors: 0,
+        };
+        for (claimed, errors) in futures_util::future::join_all(workers).await {
+            drained.server_errors += errors;
+            for id in claimed {
+                *drained.handed_out.entry(id).or_default() += 1;
+            }
+        }
+        drained
+    }
+
+    /// The token of a one-time web login link (`/ui/login/link?t=…`).
+    pub fn login_link_token(&self, role: Role, sub: &str) -> String {
+        self.minter
+            .mint_login_link(role, sub, std::time::Duration::from_secs(600))
+            .unwrap()
+    }
+}

@@ -9,11 +9,9 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use recourse::db::schema::{appeals, audit_log};
-use recourse::domain::Role;
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::{TEST_SECRET, TestApp, decision_body, review_body, spawn_app_with};
+use crate::helpers::{TEST_SECRET, TestApp, spawn_app_with};
 
 /// A `recourse serve` child process, killed when dropped.
 pub(crate) struct Instance {
@@ -90,30 +88,10 @@ async fn two_instances_share_the_queue_and_the_sweeper_work_without_doubles() {
     const REVIEWERS: usize = 16;
     // The in-process app only seeds; its own sweeper ran once at start and then sleeps.
     let app = spawn_app_with(|s| s.workflow.sweep_interval = Duration::from_secs(3600)).await;
-    app.decision_for("warmup", "s").await;
-    let items: Vec<Value> = (0..APPEALS)
-        .map(|i| decision_body(&format!("two-{i}"), &format!("s-{i}")))
-        .collect();
-    let batch: Value = app
-        .post_json(
-            "/v1/decisions/batch",
-            &app.token(Role::Engine, "engine-1"),
-            &json!({"decisions": items}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut appeal_ids = Vec::new();
-    for (i, result) in batch["results"].as_array().unwrap().iter().enumerate() {
-        let res = app
-            .file_appeal_as_subject(result["id"].as_str().unwrap(), &format!("s-{i}"))
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        appeal_ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
-    }
-    for r in 0..REVIEWERS {
-        app.configure_reviewer(&format!("rev-{r}"), &["credit_limit"], 2).await;
+    let appeal_ids = app.seed_queued_appeals("two", APPEALS).await;
+    let reviewers: Vec<String> = (0..REVIEWERS).map(|r| format!("rev-{r}")).collect();
+    for reviewer in &reviewers {
+        app.configure_reviewer(reviewer, &["credit_limit"], 2).await;
     }
     // Sweeper work waiting for whichever instance gets there first: expired leases and
     // escalations that are due.
@@ -163,51 +141,15 @@ async fn two_instances_share_the_queue_and_the_sweeper_work_without_doubles() {
     );
     assert_eq!(expiries.len() + escalations.len(), 2 * SWEPT);
 
-    let workers = (0..REVIEWERS).map(|r| {
-        let base = if r % 2 == 0 {
-            a.address.clone()
-        } else {
-            b.address.clone()
-        };
-        let token = app.token(Role::Reviewer, &format!("rev-{r}"));
-        let client = app.client.clone();
-        async move {
-            let mut claimed = Vec::new();
-            loop {
-                let res = client
-                    .post(format!("{base}/v1/queue/claim"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap();
-                match res.status() {
-                    StatusCode::NO_CONTENT => break,
-                    StatusCode::OK => {}
-                    s => panic!("claim answered {s}: {}", res.text().await.unwrap()),
-                }
-                let body: Value = res.json().await.unwrap();
-                let id = body["appeal"]["id"].as_str().unwrap().to_owned();
-                let res = client
-                    .post(format!("{base}/v1/appeals/{id}/review"))
-                    .bearer_auth(&token)
-                    .json(&review_body(body["lease"]["token"].as_str().unwrap(), "uphold"))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
-                claimed.push(id);
-            }
-            claimed
-        }
-    });
-    let mut handed_out: HashMap<String, usize> = HashMap::new();
-    for claimed in futures_util::future::join_all(workers).await {
-        for id in claimed {
-            *handed_out.entry(id).or_default() += 1;
-        }
-    }
-    assert_eq!(handed_out.len(), APPEALS, "every appeal was handed out");
-    assert!(handed_out.values().all(|n| *n == 1), "no appeal was handed out twice");
+    let drained = app
+        .drain_queue(&[a.address.clone(), b.address.clone()], &reviewers)
+        .await;
+    assert_eq!(drained.server_errors, 0);
+    assert_eq!(drained.handed_out.len(), APPEALS, "every appeal was handed out");
+    assert!(
+        drained.handed_out.values().all(|n| *n == 1),
+        "no appeal was handed out twice"
+    );
     let decided = audit_actions(&app, "appeal.decided").await;
     assert_eq!(decided.len(), APPEALS);
     assert!(decided.values().all(|n| *n == 1), "each appeal decided exactly once");

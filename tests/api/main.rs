@@ -16,4 +16,6 @@ mod instances;
 mod models;
 mod queue;
 mod stats;
+mod subjects;
+mod ui;
 mod webhooks;

@@ -1,7 +1,7 @@
 //! The routing queue: claims, leases and fencing, eligibility, four eyes, the sweeper, and the
 //! claim storm.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use recourse::domain::Role;
@@ -555,11 +555,7 @@ async fn the_sweeper_raises_priority_at_half_and_eighty_percent_and_escalates_ov
                 .execute(c)
         }
     };
-    let sweep = || {
-        app.db.run(|c| {
-            recourse::queue::sweeper::sweep_once(c).map_err(|e| recourse::db::DbError::Migration(e.to_string()))
-        })
-    };
+    let sweep = || app.db.run(recourse::queue::sweeper::sweep_once);
 
     assert_eq!(sweep().await.unwrap().escalated, 0);
     app.with_db(shift(16)).await;
@@ -593,110 +589,31 @@ async fn claim_storm_500_appeals_32_reviewers_each_decided_exactly_once() {
         s.pool_size = 16;
     })
     .await;
-    app.decision_for("warmup", "s").await;
-    let items: Vec<Value> = (0..APPEALS)
-        .map(|i| decision_body(&format!("storm-{i}"), &format!("s-{i}")))
-        .collect();
-    let res = app
-        .post_json(
-            "/v1/decisions/batch",
-            &app.token(Role::Engine, "engine-1"),
-            &json!({"decisions": items}),
-        )
-        .await;
-    let batch: Value = res.json().await.unwrap();
-    let decision_ids: Vec<(String, String)> = batch["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r["id"].as_str().unwrap().to_owned(), format!("s-{i}")))
-        .collect();
-    for chunk in decision_ids.chunks(25) {
-        let filings = chunk.iter().map(|(d, s)| app.file_appeal_as_subject(d, s));
-        for res in futures_util::future::join_all(filings).await {
-            assert_eq!(res.status(), StatusCode::CREATED);
-        }
-    }
-    for r in 0..REVIEWERS {
-        app.configure_reviewer(&format!("storm-rev-{r}"), &["credit_limit"], 2)
-            .await;
+    let appeals = app.seed_queued_appeals("storm", APPEALS).await;
+    let reviewers: Vec<String> = (0..REVIEWERS).map(|r| format!("storm-rev-{r}")).collect();
+    for reviewer in &reviewers {
+        app.configure_reviewer(reviewer, &["credit_limit"], 2).await;
     }
 
     let started = Instant::now();
-    let workers = (0..REVIEWERS).map(|r| {
-        let reviewer = format!("storm-rev-{r}");
-        let token = app.token(Role::Reviewer, &reviewer);
-        let client = app.client.clone();
-        let base = app.address.clone();
-        async move {
-            let mut claimed = Vec::new();
-            let mut server_errors = 0;
-            loop {
-                let res = client
-                    .post(format!("{base}/v1/queue/claim"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap();
-                match res.status() {
-                    StatusCode::NO_CONTENT => break,
-                    StatusCode::OK => {}
-                    s if s.is_server_error() => {
-                        server_errors += 1;
-                        continue;
-                    }
-                    s => panic!("claim answered {s}: {}", res.text().await.unwrap()),
-                }
-                let body: Value = res.json().await.unwrap();
-                let id = body["appeal"]["id"].as_str().unwrap().to_owned();
-                let lease = body["lease"]["token"].as_str().unwrap();
-                let outcome = if claimed.len() % 3 == 0 { "overturn" } else { "uphold" };
-                let res = client
-                    .post(format!("{base}/v1/appeals/{id}/review"))
-                    .bearer_auth(&token)
-                    .json(&review_body(lease, outcome))
-                    .send()
-                    .await
-                    .unwrap();
-                if res.status().is_server_error() {
-                    server_errors += 1;
-                }
-                assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
-                claimed.push(id);
-            }
-            (claimed, server_errors)
-        }
-    });
-    let results = futures_util::future::join_all(workers).await;
+    let drained = app.drain_queue(std::slice::from_ref(&app.address), &reviewers).await;
     let elapsed = started.elapsed();
 
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut server_errors = 0;
-    for (claimed, errors) in &results {
-        server_errors += errors;
-        for id in claimed {
-            *seen.entry(id.clone()).or_default() += 1;
-        }
-    }
-    assert_eq!(server_errors, 0);
-    assert_eq!(seen.len(), APPEALS, "every appeal was handed out");
-    assert!(seen.values().all(|n| *n == 1), "no appeal was handed out twice");
-    let reviewed: HashSet<String> = {
+    assert_eq!(drained.server_errors, 0);
+    assert_eq!(drained.handed_out.len(), APPEALS, "every appeal was handed out");
+    assert!(
+        drained.handed_out.values().all(|n| *n == 1),
+        "no appeal was handed out twice"
+    );
+    let reviewed: Vec<String> = {
         use diesel::prelude::*;
         use recourse::db::schema::reviews::dsl;
         app.with_db(|c| dsl::reviews.select(dsl::appeal_id).load::<String>(c))
             .await
-            .into_iter()
-            .collect()
     };
-    assert_eq!(reviewed.len(), APPEALS);
-    let total: i64 = {
-        use diesel::prelude::*;
-        use recourse::db::schema::reviews::dsl;
-        app.with_db(|c| dsl::reviews.count().get_result(c)).await
-    };
-    assert_eq!(total, APPEALS as i64, "each appeal decided exactly once");
+    assert_eq!(reviewed.len(), APPEALS, "each appeal decided exactly once");
+    let distinct: HashSet<&String> = reviewed.iter().collect();
+    assert_eq!(distinct, appeals.iter().collect::<HashSet<_>>());
     eprintln!(
         "claim storm [{}]: {APPEALS} appeals, {REVIEWERS} reviewers, {:.2} s, {:.0} claim+review cycles/s",
         if std::env::var("TEST_DATABASE_URL").is_ok() {

@@ -1,0 +1,1 @@
+ALTER TABLE decision_type_policies DROP COLUMN retention_months;

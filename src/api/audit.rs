@@ -1,0 +1,39 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::require_role;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// A checkpoint hash saved earlier: it must still be in the chain.
+    head: Option<String>,
+}
+
+/// Recomputes the whole log. 200 with `ok: true`, or 200 with `ok: false` and the first break.
+#[tracing::instrument(skip_all)]
+pub async fn verify_audit(
+    db: web::Data<Db>,
+    actor: Actor,
+    query: web::Query<VerifyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo, Role::Admin])?;
+    let head = query.into_inner().head;
+    let report = db
+        .run(move |conn| crate::audit::verify::verify(conn, head.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The latest checkpoint, to be anchored outside the database.
+#[tracing::instrument(skip_all)]
+pub async fn audit_head(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo, Role::Admin])?;
+    let head = db
+        .run(|conn| crate::audit::seal::latest(conn).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(head))
+}

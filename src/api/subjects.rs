@@ -1,0 +1,41 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::require_role;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::subjects::service;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// Required when an agent exports for a caller: how the caller's identity was verified.
+    identity_method: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn export_subject(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Subject, Role::Dpo, Role::Agent])?;
+    let export = service::export(&db, actor, subject_id.into_inner(), query.into_inner().identity_method).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", "attachment; filename=\"recourse-export.json\""))
+        .json(export))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn erase_subject(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::erasure::ErasureInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo])?;
+    let report = crate::subjects::erasure::erase(&db, actor, subject_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(report))
+}

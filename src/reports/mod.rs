@@ -1,0 +1,8 @@
+//! Figures for the supervisor dashboard: queue depth, the SLA burn-down of open appeals,
+//! approvals waiting for a second person, and how often human review changes each model
+//! version's decisions. Read-only queries; the screens that show them stay free of SQL.
+
+pub mod repo;
+pub mod service;
+
+pub use service::{Dashboard, ModelRate, OpenAppeal, PendingApproval, SlaBuckets, SupervisorAppeal};

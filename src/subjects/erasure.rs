@@ -1,0 +1,170 @@
+//! Erasure (GDPR Art. 17): the subject's personal data leaves every table, outbox payload,
+//! idempotency record, session and notice, and the subject id becomes a tombstone. Decisions
+//! under a legal hold (a retention period per decision type, e.g. 25 months under Reg B) are
+//! kept as they are and reported with the reason and the date the hold ends.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::subject_ref;
+use crate::appeals::AppealError;
+use crate::audit::{self, repo::Event};
+use crate::db::{Db, DbConnection, DbError, write_tx};
+use crate::domain::Actor;
+use crate::domain::legal_clock::add_months;
+use crate::domain::validation::Checker;
+use crate::outbox as events;
+use crate::routing::Policy;
+
+/// What replaces erased free text.
+pub const ERASED: &str = "[erased]";
+/// The fingerprint of an erased decision; exports for retraining leave such decisions out.
+pub const ERASED_FINGERPRINT: &str = "erased";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureInput {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErasureReport {
+    /// The pseudonym under which the audit log records this erasure.
+    pub subject_ref: String,
+    /// Replaces the subject id on what remains (PII-free records of decisions and appeals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tombstone: Option<String>,
+    pub decisions_erased: usize,
+    pub appeals_erased: usize,
+    /// Decisions kept under a legal hold: what, why, and until when.
+    pub retained: Vec<Retained>,
+    /// Engines told of the erasure (GDPR Art. 19).
+    pub engines_notified: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Retained {
+    pub decision_id: String,
+    pub decision_type: String,
+    pub reason: String,
+    pub until: DateTime<Utc>,
+}
+
+fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<ErasureReport, AppealError> {
+    let now = Utc::now();
+    let mut report = ErasureReport {
+        subject_ref: subject_ref(subject_id),
+        tombstone: None,
+        decisions_erased: 0,
+        appeals_erased: 0,
+        retained: Vec::new(),
+        engines_notified: Vec::new(),
+    };
+    let mut erase = Vec::new();
+    for row in crate::decisions::repo::all_for_subject(conn, subject_id)? {
+        let policy = Policy::for_type(conn, &row.decision_type)?;
+        match policy.retention_months.map(|m| add_months(row.decided_at.and_utc(), m)) {
+            Some(until) if until > now => report.retained.push(Retained {
+                reason: format!(
+                    "legal hold: {} decisions are kept for {} months after the decision",
+                    row.decision_type,
+                    policy.retention_months.unwrap_or_default()
+                ),
+                decision_id: row.id,
+                decision_type: row.decision_type,
+                until,
+            }),
+            _ => erase.push(row),
+        }
+    }
+    if erase.is_empty() {
+        // Everything is held (or nothing is left): record that the request was answered.
+        if !report.retained.is_empty() {
+            audit::repo::record(
+                conn,
+                actor,
+                Event {
+                    action: "subject.erasure_held",
+                    object_type: "subject",
+                    object_id: &report.subject_ref,
+                    details: json!({"retained": report.retained.len()}),
+                },
+            )?;
+        }
+        return Ok(report);
+    }
+    let tombstone = format!("erased-{}", uuid::Uuid::new_v4().simple());
+    // Tell every engine that holds the data, with its own references, before they are replaced.
+    let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for d in &erase {
+        by_engine
+            .entry(d.engine_id.clone())
+            .or_default()
+            .push(json!({"decision_id": d.id, "external_id": d.external_id}));
+    }
+
+    let appeals_erased = super::repo::scrub(conn, subject_id, &tombstone, &erase)?;
+    for (engine, refs) in &by_engine {
+        events::enqueue(
+            conn,
+            "subject.erased",
+            Some(engine),
+            Some(&tombstone),
+            json!({"decisions": refs}),
+        )?;
+    }
+    audit::repo::record(
+        conn,
+        actor,
+        Event {
+            action: "subject.erased",
+            object_type: "subject",
+            object_id: &report.subject_ref,
+            details: json!({"decisions": erase.len(), "appeals": appeals_erased, "retained": report.retained.len()}),
+        },
+    )?;
+    report.tombstone = Some(tombstone);
+    report.decisions_erased = erase.len();
+    report.appeals_erased = appeals_erased;
+    report.engines_notified = by_engine.into_keys().collect();
+    Ok(report)
+}
+
+/// Erases a subject. Erasing again finds nothing and changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn erase(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    input: ErasureInput,
+) -> Result<ErasureReport, AppealError> {
+    let mut c = Checker::default();
+    c.prose("/reason", &input.reason, 2000);
+    c.finish(()).map_err(AppealError::Invalid)?;
+    let report = db
+        .write(move |conn| write_tx(conn, |conn| erase_in_tx(conn, &actor, &subject_id)))
+        .await?;
+    if report.tombstone.is_some() {
+        // On SQLite, move every page out of the WAL so no old version of a row survives there;
+        // secure_delete (set on every connection) zeroes what the updates and deletes freed.
+        // The erasure is committed either way; SQLite's automatic checkpoints move the rest
+        // later, so a failure here is logged rather than reported as a failed erasure.
+        let checkpoint = db
+            .write(|conn| {
+                if matches!(conn, DbConnection::Sqlite(_)) {
+                    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+                        .map_err(DbError::from)?;
+                }
+                Ok::<_, AppealError>(())
+            })
+            .await;
+        if let Err(e) = checkpoint {
+            tracing::warn!(error = %crate::error::cause_chain(&e), "WAL checkpoint after erasure failed");
+        }
+    }
+    Ok(report)
+}

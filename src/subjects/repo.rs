@@ -1,0 +1,139 @@
+//! The queries that remove a subject's personal data.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::erasure::ERASED;
+use crate::db::schema::{appeals, decisions, idempotency_keys, initial_views, notices, outbox, reviews, web_sessions};
+use crate::db::{DbConnection, DbError};
+use crate::decisions::model::DecisionRow;
+use crate::domain::Role;
+
+/// The explanation without personal data: which features counted and the reason codes stay
+/// (they describe the model), the input values and the counterfactual go.
+fn scrub_explanation(raw: &str) -> String {
+    let mut explanation: Value = serde_json::from_str(raw).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = explanation.as_object_mut() {
+        obj.insert("inputs".into(), json!({}));
+        obj.remove("counterfactual");
+    }
+    explanation.to_string()
+}
+
+/// Replaces the subject's data on `erase` (and everything hanging off those decisions) with the
+/// tombstone or nothing. Returns how many appeals were scrubbed.
+pub fn scrub(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    tombstone: &str,
+    erase: &[DecisionRow],
+) -> Result<usize, DbError> {
+    let decision_ids: Vec<String> = erase.iter().map(|d| d.id.clone()).collect();
+    let appeal_ids: Vec<String> = appeals::table
+        .filter(appeals::decision_id.eq_any(&decision_ids))
+        .select(appeals::id)
+        .load(conn)?;
+
+    for (i, d) in erase.iter().enumerate() {
+        diesel::update(decisions::table.find(&d.id))
+            .set((
+                decisions::subject_id.eq(&tombstone),
+                decisions::external_id.eq(format!("{tombstone}-{i}")),
+                decisions::explanation.eq(scrub_explanation(&d.explanation)),
+                decisions::payload_hash.eq(super::erasure::ERASED_FINGERPRINT),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(appeals::table.filter(appeals::id.eq_any(&appeal_ids)))
+        .set((
+            appeals::subject_id.eq(&tombstone),
+            appeals::statement.eq(ERASED),
+            appeals::corrected_inputs.eq(None::<String>),
+            appeals::requested_outcome.eq(None::<String>),
+            appeals::evidence.eq(None::<String>),
+            appeals::identity_check.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    // Nothing is left to review: open appeals are withdrawn, and any lease ends.
+    let open = crate::domain::appeal::AppealStatus::OPEN.map(|s| s.as_str());
+    diesel::update(
+        appeals::table
+            .filter(appeals::id.eq_any(&appeal_ids))
+            .filter(appeals::status.eq_any(open)),
+    )
+    .set((
+        appeals::status.eq(crate::domain::appeal::AppealStatus::Withdrawn.as_str()),
+        appeals::reviewer_id.eq(None::<String>),
+        appeals::lease_token.eq(None::<String>),
+        appeals::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        appeals::table
+            .filter(appeals::id.eq_any(&appeal_ids))
+            .filter(appeals::filed_by.eq(subject_id)),
+    )
+    .set(appeals::filed_by.eq(&tombstone))
+    .execute(conn)?;
+    diesel::update(
+        appeals::table
+            .filter(appeals::id.eq_any(&appeal_ids))
+            .filter(appeals::extension_reason.is_not_null()),
+    )
+    .set(appeals::extension_reason.eq(ERASED))
+    .execute(conn)?;
+    diesel::update(
+        appeals::table
+            .filter(appeals::id.eq_any(&appeal_ids))
+            .filter(appeals::assignment_reason.is_not_null()),
+    )
+    .set(appeals::assignment_reason.eq(ERASED))
+    .execute(conn)?;
+    diesel::update(reviews::table.filter(reviews::decision_id.eq_any(&decision_ids)))
+        .set((
+            reviews::rationale.eq(ERASED),
+            reviews::rectified_inputs.eq(None::<String>),
+            reviews::approval_note.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    diesel::update(notices::table.filter(notices::appeal_id.eq_any(&appeal_ids)))
+        .set((notices::subject_id.eq(&tombstone), notices::body.eq(ERASED)))
+        .execute(conn)?;
+    diesel::update(initial_views::table.filter(initial_views::appeal_id.eq_any(&appeal_ids)))
+        .set(initial_views::note.eq(None::<String>))
+        .execute(conn)?;
+    // Event payloads about the subject keep their type and id, and lose their data.
+    let queued: Vec<(i64, String)> = outbox::table
+        .filter(outbox::subject_id.eq(subject_id))
+        .select((outbox::seq, outbox::payload))
+        .load(conn)?;
+    for (seq, payload) in queued {
+        let mut envelope: Value = serde_json::from_str(&payload).unwrap_or_else(|_| json!({}));
+        // Events about a decision under a legal hold stay as they are.
+        if let Some(about) = envelope["data"]["decision_id"].as_str()
+            && !decision_ids.iter().any(|d| d == about)
+        {
+            continue;
+        }
+        envelope["data"] = json!({"erased": true});
+        diesel::update(outbox::table.find(seq))
+            .set((
+                outbox::subject_id.eq(&tombstone),
+                outbox::payload.eq(envelope.to_string()),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::actor.eq(subject_id))).execute(conn)?;
+    for appeal_id in &appeal_ids {
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::response_body.like(format!("%{appeal_id}%"))))
+            .execute(conn)?;
+    }
+    diesel::delete(
+        web_sessions::table
+            .filter(web_sessions::actor_id.eq(subject_id))
+            .filter(web_sessions::role.eq(Role::Subject.as_str())),
+    )
+    .execute(conn)?;
+
+    Ok(appeal_ids.len())
+}

@@ -1,0 +1,134 @@
+//! `application/x-www-form-urlencoded` bodies as ordered name/value pairs. Repeated names
+//! (checkbox groups) are kept, which serde's struct deserialisation of forms cannot do.
+
+use actix_web::http::StatusCode;
+
+use super::error::UiError;
+use crate::domain::FieldError;
+
+/// Largest form body accepted.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, Default, Clone)]
+pub struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(bytes: &[u8]) -> Result<Self, UiError> {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
+            .map(FormData)
+            .map_err(|e| UiError::BadForm(StatusCode::BAD_REQUEST, format!("the form could not be read: {e}")))
+    }
+
+    /// The first value of `name`, as sent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).map(str::trim).unwrap_or_default().to_owned()
+    }
+
+    /// The first value of `name`, trimmed, or `None` when absent or blank.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        Some(self.text(name)).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of `name` (a checkbox group).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Pairs whose name starts with `prefix`, with the prefix removed, blank values skipped.
+    pub fn with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(prefix)?;
+                let v = v.trim();
+                (!v.is_empty()).then(|| (rest.to_owned(), v.to_owned()))
+            })
+            .collect()
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Validation problems of one form on a page, to show inline beside the fields.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    /// Which form on the page they belong to.
+    pub form: &'static str,
+    pub errors: Vec<FieldError>,
+}
+
+impl FormErrors {
+    pub fn new(form: &'static str, errors: Vec<FieldError>) -> Self {
+        Self { form, errors }
+    }
+
+    /// The errors of `form` at `pointer` or below it.
+    pub fn at(&self, form: &str, pointer: &str) -> Vec<&str> {
+        if self.form != form {
+            return Vec::new();
+        }
+        self.errors
+            .iter()
+            .filter(|e| {
+                if pointer.is_empty() {
+                    e.pointer.is_empty()
+                } else {
+                    e.pointer == pointer || e.pointer.starts_with(&format!("{pointer}/"))
+                }
+            })
+            .map(|e| e.detail.as_str())
+            .collect()
+    }
+
+    pub fn of(&self, form: &str) -> &[FieldError] {
+        if self.form == form { &self.errors } else { &[] }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_and_prefixes_survive_parsing() {
+        let f = FormData::parse(b"grounds=a&grounds=b&correct.income=41%2C000&correct.x=+&csrf=t").unwrap();
+        assert_eq!(f.all("grounds"), ["a", "b"]);
+        assert_eq!(f.with_prefix("correct."), [("income".to_owned(), "41,000".to_owned())]);
+        assert_eq!(f.opt("missing"), None);
+        assert_eq!(f.text("csrf"), "t");
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+        assert!(!same_secret("", "a"));
+    }
+
+    #[test]
+    fn errors_are_found_by_form_and_pointer() {
+        let e = FormErrors::new(
+            "appeal",
+            vec![
+                FieldError::new("/statement", "must not be empty"),
+                FieldError::new("/identity_check/result", "must be verified"),
+            ],
+        );
+        assert_eq!(e.at("appeal", "/statement"), ["must not be empty"]);
+        assert_eq!(e.at("appeal", "/identity_check"), ["must be verified"]);
+        assert!(e.at("review", "/statement").is_empty());
+    }
+}
