@@ -77,6 +77,24 @@ pub struct ServeArgs {
     /// How often the sweeper runs (expired leases, escalation near deadlines).
     #[arg(long, env = "RECOURSE_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub sweep_interval: Duration,
+    /// Internal addresses or CIDR ranges webhooks may target anyway (comma-separated), e.g. 127.0.0.1.
+    #[arg(long, env = "RECOURSE_WEBHOOK_ALLOW", value_delimiter = ',', value_parser = parse_net)]
+    pub webhook_allow: Vec<ipnet::IpNet>,
+    /// How often the webhook worker looks for due deliveries.
+    #[arg(long, env = "RECOURSE_WEBHOOK_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub webhook_poll_interval: Duration,
+    /// First webhook retry delay; doubles per attempt, with jitter.
+    #[arg(long, env = "RECOURSE_WEBHOOK_BACKOFF", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub webhook_backoff: Duration,
+    /// Longest delay between two webhook attempts.
+    #[arg(long, env = "RECOURSE_WEBHOOK_MAX_BACKOFF", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub webhook_max_backoff: Duration,
+    /// How long a webhook delivery is retried before it is marked failed.
+    #[arg(long, env = "RECOURSE_WEBHOOK_HORIZON", default_value = "3days", value_parser = humantime::parse_duration)]
+    pub webhook_horizon: Duration,
+    /// How long a rotated-out webhook secret keeps signing alongside the new one.
+    #[arg(long, env = "RECOURSE_WEBHOOK_SECRET_GRACE", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub webhook_secret_grace: Duration,
     /// How often new audit entries are sealed into a hash-chained checkpoint.
     #[arg(long, env = "RECOURSE_SEAL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub seal_interval: Duration,
@@ -91,6 +109,13 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub jwt: JwtArgs,
+}
+
+/// An IP address (a one-address range) or a CIDR range.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR range"))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -141,6 +166,12 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.workers = args.workers;
     settings.workflow.lease = args.lease;
     settings.workflow.sweep_interval = args.sweep_interval;
+    settings.webhooks.allow = args.webhook_allow;
+    settings.webhooks.poll_interval = args.webhook_poll_interval;
+    settings.webhooks.base_backoff = args.webhook_backoff;
+    settings.webhooks.max_backoff = args.webhook_max_backoff;
+    settings.webhooks.horizon = args.webhook_horizon;
+    settings.webhooks.secret_grace = args.webhook_secret_grace;
     settings.workflow.seal_interval = args.seal_interval;
     settings.ui.secure_cookies = args.ui_secure_cookies;
     settings.ui.session_ttl = args.ui_session_ttl;
@@ -171,7 +202,14 @@ async fn audit(command: AuditCommand) -> Result<(), BoxError> {
         AuditCommand::Verify { database, head } => (database, head.clone()),
         AuditCommand::Head { database } => (database, None),
     };
-    let db = connect_and_migrate(&database.parse_url()?, 1, database.pool_timeout).await?;
+    let url = database.parse_url()?;
+    // Verifying a mistyped path must not create an empty database that "verifies".
+    if let Some(path) = url.sqlite_path()
+        && !path.exists()
+    {
+        return Err(format!("no database at {}", path.display()).into());
+    }
+    let db = connect_and_migrate(&url, 1, database.pool_timeout).await?;
     match command {
         AuditCommand::Verify { .. } => {
             let report = db

@@ -92,7 +92,43 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub limits: Limits,
     pub workflow: Workflow,
+    pub webhooks: Webhooks,
     pub ui: UiSettings,
+}
+
+/// Webhook delivery: retries, timeouts and the SSRF allow-list.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    /// Addresses that may be targeted although they are internal (loopback, private, ...).
+    /// Empty in production; tests allow 127.0.0.1.
+    pub allow: Vec<ipnet::IpNet>,
+    /// How often the worker looks for due deliveries.
+    pub poll_interval: Duration,
+    /// First retry delay; it doubles per attempt (with jitter) up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How long after an event a delivery keeps being retried before it is marked failed.
+    pub horizon: Duration,
+    pub timeout: Duration,
+    /// How long a rotated-out secret keeps signing alongside the new one.
+    pub secret_grace: Duration,
+    /// Deliveries claimed per pass.
+    pub batch: i64,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            poll_interval: Duration::from_secs(1),
+            base_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(60 * 60),
+            horizon: Duration::from_secs(3 * 24 * 60 * 60),
+            timeout: Duration::from_secs(15),
+            secret_grace: Duration::from_secs(24 * 60 * 60),
+            batch: 20,
+        }
+    }
 }
 
 /// Browser sessions of the web UI.
@@ -169,6 +205,7 @@ impl Settings {
             workers: None,
             limits: Limits::default(),
             workflow: Workflow::default(),
+            webhooks: Webhooks::default(),
             ui: UiSettings::default(),
         }
     }

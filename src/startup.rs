@@ -73,6 +73,7 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let limits = settings.limits;
         let workflow = settings.workflow;
+        let webhooks_data = web::Data::new(settings.webhooks.clone());
         // Shared by every HTTP worker of this instance.
         let batch_permits = api::json::BodyPermits(std::sync::Arc::new(tokio::sync::Semaphore::new(
             limits.batch_concurrency.max(1),
@@ -85,6 +86,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
+                .app_data(webhooks_data.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
                 .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
@@ -101,6 +103,7 @@ impl Application {
         let workers = vec![
             tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval)),
             tokio::spawn(crate::audit::seal::run(db.clone(), workflow.seal_interval)),
+            tokio::spawn(crate::webhooks::worker::run(db.clone(), settings.webhooks)),
         ];
         Ok(Self {
             port,

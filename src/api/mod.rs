@@ -4,11 +4,14 @@ mod appeals;
 mod audit;
 mod decisions;
 mod engines;
+mod feedback;
 mod health;
 pub mod json;
 mod middleware;
+mod models;
 mod routing;
 mod subjects;
+mod webhooks;
 
 use actix_web::web;
 
@@ -40,6 +43,28 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                         .route(web::get().to(engines::list_engines))
                         .route(web::post().to(engines::register_engine)),
                 )
+                .service(
+                    web::resource("/engines/{id}/endpoints")
+                        .route(web::get().to(webhooks::list_endpoints))
+                        .route(web::post().to(webhooks::register_endpoint)),
+                )
+                .service(
+                    web::resource("/engines/{id}/endpoints/{endpoint_id}/secret")
+                        .route(web::post().to(webhooks::rotate_endpoint_secret)),
+                )
+                .service(web::resource("/webhooks/deliveries").route(web::get().to(webhooks::list_deliveries)))
+                .service(
+                    web::resource("/webhooks/deliveries/{id}/replay").route(web::post().to(webhooks::replay_delivery)),
+                )
+                .service(
+                    web::resource("/models/{name}/suspension")
+                        .route(web::get().to(models::get_suspension))
+                        .route(web::post().to(models::suspend_model))
+                        .route(web::delete().to(models::lift_suspension)),
+                )
+                .service(web::resource("/models/{name}/stats").route(web::get().to(models::get_model_stats)))
+                .service(web::resource("/feedback/labels.jsonl").route(web::get().to(feedback::export_labels)))
+                .service(web::resource("/feedback").route(web::get().to(feedback::get_feedback)))
                 .service(web::resource("/decisions").route(web::post().to(decisions::post_decision)))
                 .service(
                     web::resource("/decisions/batch")

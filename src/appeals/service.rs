@@ -50,6 +50,77 @@ pub(crate) fn audit_appeal(
     )
 }
 
+/// Files the review task for a decision made by a suspended model (AI Act Art. 26(5)), inside
+/// the ingesting transaction: an appeal by `system:kill-switch` in the mandatory-review queue,
+/// with the ordinary legal clock, served by the ordinary claim flow. The caller has stored the
+/// decision as `under_appeal`.
+pub(crate) fn file_mandatory_review(
+    conn: &mut DbConnection,
+    decision: &DecisionRow,
+    reason: &str,
+) -> Result<String, DbError> {
+    let actor = Actor::system("system:kill-switch");
+    let now = db::now();
+    let received_at = now.and_utc();
+    let due_at = legal_clock::due_at(received_at);
+    let row = AppealRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        decision_id: decision.id.clone(),
+        subject_id: decision.subject_id.clone(),
+        decision_type: decision.decision_type.clone(),
+        status: AppealStatus::Queued.as_str().to_owned(),
+        queue: routing::MANDATORY_REVIEW_QUEUE.to_owned(),
+        priority: routing::MANDATORY_REVIEW_PRIORITY,
+        escalation_level: 0,
+        escalate_at: legal_clock::next_escalation_at(received_at, due_at, 0).map(|t| t.naive_utc()),
+        filed_by: actor.id.clone(),
+        filed_by_role: actor.role.as_str().to_owned(),
+        channel: "api".to_owned(),
+        identity_check: None,
+        grounds: to_json(&["not_solely_automated_review"]),
+        statement: format!(
+            "Model {:?} is suspended; every decision it makes needs human review before it stands. Reason: {reason}",
+            decision.model_name
+        ),
+        corrected_inputs: None,
+        requested_outcome: None,
+        evidence: None,
+        received_at: now,
+        due_at: due_at.naive_utc(),
+        extension_reason: None,
+        assigned_to: None,
+        assignment_reason: None,
+        reviewer_id: None,
+        lease_token: None,
+        lease_expires_at: None,
+        claimed_at: None,
+        decided_at: None,
+        updated_at: now,
+    };
+    repo::insert(conn, &row)?;
+    audit_appeal(
+        conn,
+        &actor,
+        "appeal.filed",
+        &row.id,
+        json!({"decision_id": decision.id, "queue": row.queue, "mandatory_review": true}),
+    )?;
+    outbox::enqueue(
+        conn,
+        "decision.review_required",
+        Some(&decision.engine_id),
+        Some(&decision.subject_id),
+        json!({
+            "decision_id": decision.id,
+            "external_id": decision.external_id,
+            "appeal_id": row.id,
+            "model": {"name": decision.model_name, "version": decision.model_version},
+            "due_at": due_at,
+        }),
+    )?;
+    Ok(row.id)
+}
+
 pub(crate) fn load_appeal(conn: &mut DbConnection, id: &str) -> Result<AppealRow, AppealError> {
     repo::find(conn, id)?.ok_or(AppealError::NotFound)
 }

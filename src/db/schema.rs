@@ -192,6 +192,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        engine_id -> Text,
+        url -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     web_sessions (id_hash) {
         id_hash -> Text,
         actor_id -> Text,
@@ -203,10 +218,49 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        endpoint_id -> Text,
+        engine_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        window_start -> Timestamp,
+        lease_token -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_links_used (link_id) {
         link_id -> Text,
         used_at -> Timestamp,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decision_reason_codes (decision_id, code) {
+        decision_id -> Text,
+        code -> Text,
+        model_name -> Text,
+        model_version -> Text,
+        engine_id -> Text,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    model_suspensions (model_name) {
+        model_name -> Text,
+        reason -> Text,
+        suspended_by -> Text,
+        suspended_at -> Timestamp,
     }
 }
 
@@ -225,6 +279,8 @@ diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
 diesel::joinable!(notices -> appeals (appeal_id));
 diesel::joinable!(routing_rules -> queues (queue));
+diesel::joinable!(webhook_endpoints -> engines (engine_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -241,6 +297,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     outbox,
     idempotency_keys,
+    webhook_endpoints,
+    webhook_deliveries,
+    model_suspensions,
+    decision_reason_codes,
     web_sessions,
     login_links_used,
     initial_views,

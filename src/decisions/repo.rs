@@ -4,6 +4,35 @@ use super::model::DecisionRow;
 use crate::db::schema::decisions;
 use crate::db::{DbConnection, DbError, INSERT_CHUNK};
 
+/// The narrow copy of each decision's reason codes that statistics count (see the migration).
+#[derive(Insertable)]
+#[diesel(table_name = crate::db::schema::decision_reason_codes)]
+pub struct ReasonCodeRow<'a> {
+    pub decision_id: &'a str,
+    pub code: &'a str,
+    pub model_name: &'a str,
+    pub model_version: &'a str,
+    pub engine_id: &'a str,
+    pub decided_at: chrono::NaiveDateTime,
+}
+
+pub fn insert_reason_codes(conn: &mut DbConnection, rows: &[ReasonCodeRow<'_>]) -> Result<(), DbError> {
+    use crate::db::schema::decision_reason_codes as drc;
+    match conn {
+        DbConnection::Pg(c) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(drc::table).values(chunk).execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(drc::table).values(row).execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Multi-row INSERTs on Postgres; on SQLite (where diesel has no dynamic batch insert) one
 /// prepared INSERT per row, which inside one transaction costs about the same.
 pub fn insert_many(conn: &mut DbConnection, rows: &[DecisionRow]) -> Result<(), DbError> {

@@ -7,7 +7,7 @@ use super::model::{CorruptRow, Decision, DecisionRow};
 use super::repo;
 use crate::audit::{self, repo::Event};
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
-use crate::domain::decision::ValidDecision;
+use crate::domain::decision::{DecisionStatus, ValidDecision};
 use crate::domain::{Actor, FieldError, Role};
 use crate::engines;
 
@@ -157,6 +157,8 @@ fn ingest_in_tx(
         .into_iter()
         .map(|row| (row.external_id.clone(), row))
         .collect();
+    let models: Vec<&str> = items.iter().map(|d| d.model.name.as_str()).collect();
+    let suspended = crate::models::repo::suspended_among(conn, &models)?;
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
@@ -167,7 +169,10 @@ fn ingest_in_tx(
                 existing_id: row.id.clone(),
             },
             None => {
-                let row = DecisionRow::new(&actor.id, decision, received_at);
+                let mut row = DecisionRow::new(&actor.id, decision, received_at);
+                if suspended.contains_key(&row.model_name) {
+                    row.status = DecisionStatus::UnderAppeal.as_str().to_owned();
+                }
                 known.insert(row.external_id.clone(), row.clone());
                 fresh.push(row.clone());
                 Outcome::Created(row)
@@ -175,6 +180,33 @@ fn ingest_in_tx(
         })
         .collect();
     repo::insert_many(conn, &fresh)?;
+    let by_external_id: HashMap<&str, &ValidDecision> = items.iter().map(|d| (d.external_id.as_str(), d)).collect();
+    let codes: Vec<(usize, std::collections::BTreeSet<&str>)> = fresh
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let item = by_external_id.get(row.external_id.as_str());
+            let set = item
+                .map(|d| d.explanation.reason_codes.iter().map(|c| c.code.as_str()).collect())
+                .unwrap_or_default();
+            (i, set)
+        })
+        .collect();
+    let code_rows: Vec<repo::ReasonCodeRow<'_>> = codes
+        .iter()
+        .flat_map(|(i, set)| {
+            let row = &fresh[*i];
+            set.iter().map(move |code| repo::ReasonCodeRow {
+                decision_id: &row.id,
+                code,
+                model_name: &row.model_name,
+                model_version: &row.model_version,
+                engine_id: &row.engine_id,
+                decided_at: row.decided_at,
+            })
+        })
+        .collect();
+    repo::insert_reason_codes(conn, &code_rows)?;
     let events: Vec<Event<'_>> = fresh
         .iter()
         .map(|row| Event {
@@ -190,6 +222,11 @@ fn ingest_in_tx(
         })
         .collect();
     audit::repo::record_many(conn, actor, &events)?;
+    for row in fresh.iter() {
+        if let Some(reason) = suspended.get(&row.model_name) {
+            crate::appeals::service::file_mandatory_review(conn, row, reason)?;
+        }
+    }
     Ok(outcomes)
 }
 

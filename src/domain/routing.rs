@@ -8,6 +8,10 @@ use super::validation::{Checker, FieldError};
 pub const DEFAULT_QUEUE: &str = "default";
 /// Overdue appeals are moved here for supervisors.
 pub const ESCALATION_QUEUE: &str = "escalations";
+/// Where decisions of a suspended model wait for their mandatory human review (AI Act Art. 26(5)).
+pub const MANDATORY_REVIEW_QUEUE: &str = "mandatory_review";
+/// Above routed appeals: a suspended model's decisions are acted on while nobody checked them.
+pub const MANDATORY_REVIEW_PRIORITY: i32 = 50;
 pub const DEFAULT_PRIORITY: i32 = 0;
 
 /// A rule's conditions. An absent condition matches anything.

@@ -60,5 +60,40 @@ pub fn enqueue(
             created_at,
         })
         .execute(conn)?;
+    if let Some(engine) = engine_id {
+        fan_out(conn, &id, engine, created_at)?;
+    }
     Ok(id)
+}
+
+/// Creates one webhook delivery per active endpoint of the engine, in the event's transaction,
+/// so a crash after commit never loses a delivery. The delivery id is `{event}.{endpoint}`:
+/// unique per pair, and computable in SQL on both backends.
+fn fan_out(
+    conn: &mut DbConnection,
+    event_id: &str,
+    engine_id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    use diesel::sql_types::{Text, Timestamp};
+    let sql = match conn {
+        DbConnection::Pg(_) => {
+            "INSERT INTO webhook_deliveries
+                 (id, event_id, endpoint_id, engine_id, status, attempts, next_attempt_at, window_start, created_at)
+             SELECT $1 || '.' || e.id, $1, e.id, e.engine_id, 'pending', 0, $3, $3, $3
+               FROM webhook_endpoints e WHERE e.engine_id = $2 AND e.status = 'active'"
+        }
+        DbConnection::Sqlite(_) => {
+            "INSERT INTO webhook_deliveries
+                 (id, event_id, endpoint_id, engine_id, status, attempts, next_attempt_at, window_start, created_at)
+             SELECT ?1 || '.' || e.id, ?1, e.id, e.engine_id, 'pending', 0, ?3, ?3, ?3
+               FROM webhook_endpoints e WHERE e.engine_id = ?2 AND e.status = 'active'"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<Text, _>(event_id)
+        .bind::<Text, _>(engine_id)
+        .bind::<Timestamp, _>(now)
+        .execute(conn)?;
+    Ok(())
 }

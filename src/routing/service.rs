@@ -329,7 +329,7 @@ pub async fn put_policy(
                 "policy.configured",
                 "decision_type",
                 &decision_type,
-                json!({"filing_window_months": row.filing_window_months, "requires_approval": row.requires_approval}),
+                json!({"filing_window_months": row.filing_window_months, "requires_approval": row.requires_approval, "retention_months": row.retention_months}),
             )?;
             Ok(Policy::from(row))
         })

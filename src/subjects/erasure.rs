@@ -22,6 +22,8 @@ use crate::routing::Policy;
 
 /// What replaces erased free text.
 pub const ERASED: &str = "[erased]";
+/// The fingerprint of an erased decision; exports for retraining leave such decisions out.
+pub const ERASED_FINGERPRINT: &str = "erased";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,6 +82,19 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
         }
     }
     if erase.is_empty() {
+        // Everything is held (or nothing is left): record that the request was answered.
+        if !report.retained.is_empty() {
+            audit::repo::record(
+                conn,
+                actor,
+                Event {
+                    action: "subject.erasure_held",
+                    object_type: "subject",
+                    object_id: &report.subject_ref,
+                    details: json!({"retained": report.retained.len()}),
+                },
+            )?;
+        }
         return Ok(report);
     }
     let tombstone = format!("erased-{}", uuid::Uuid::new_v4().simple());
@@ -136,14 +151,20 @@ pub async fn erase(
     if report.tombstone.is_some() {
         // On SQLite, move every page out of the WAL so no old version of a row survives there;
         // secure_delete (set on every connection) zeroes what the updates and deletes freed.
-        db.write(|conn| {
-            if matches!(conn, DbConnection::Sqlite(_)) {
-                conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
-                    .map_err(DbError::from)?;
-            }
-            Ok::<_, AppealError>(())
-        })
-        .await?;
+        // The erasure is committed either way; SQLite's automatic checkpoints move the rest
+        // later, so a failure here is logged rather than reported as a failed erasure.
+        let checkpoint = db
+            .write(|conn| {
+                if matches!(conn, DbConnection::Sqlite(_)) {
+                    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+                        .map_err(DbError::from)?;
+                }
+                Ok::<_, AppealError>(())
+            })
+            .await;
+        if let Err(e) = checkpoint {
+            tracing::warn!(error = %crate::error::cause_chain(&e), "WAL checkpoint after erasure failed");
+        }
     }
     Ok(report)
 }

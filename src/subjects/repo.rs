@@ -40,7 +40,7 @@ pub fn scrub(
                 decisions::subject_id.eq(&tombstone),
                 decisions::external_id.eq(format!("{tombstone}-{i}")),
                 decisions::explanation.eq(scrub_explanation(&d.explanation)),
-                decisions::payload_hash.eq("erased"),
+                decisions::payload_hash.eq(super::erasure::ERASED_FINGERPRINT),
             ))
             .execute(conn)?;
     }
@@ -54,6 +54,20 @@ pub fn scrub(
             appeals::identity_check.eq(None::<String>),
         ))
         .execute(conn)?;
+    // Nothing is left to review: open appeals are withdrawn, and any lease ends.
+    let open = crate::domain::appeal::AppealStatus::OPEN.map(|s| s.as_str());
+    diesel::update(
+        appeals::table
+            .filter(appeals::id.eq_any(&appeal_ids))
+            .filter(appeals::status.eq_any(open)),
+    )
+    .set((
+        appeals::status.eq(crate::domain::appeal::AppealStatus::Withdrawn.as_str()),
+        appeals::reviewer_id.eq(None::<String>),
+        appeals::lease_token.eq(None::<String>),
+        appeals::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
+    ))
+    .execute(conn)?;
     diesel::update(
         appeals::table
             .filter(appeals::id.eq_any(&appeal_ids))
@@ -95,6 +109,12 @@ pub fn scrub(
         .load(conn)?;
     for (seq, payload) in queued {
         let mut envelope: Value = serde_json::from_str(&payload).unwrap_or_else(|_| json!({}));
+        // Events about a decision under a legal hold stay as they are.
+        if let Some(about) = envelope["data"]["decision_id"].as_str()
+            && !decision_ids.iter().any(|d| d == about)
+        {
+            continue;
+        }
         envelope["data"] = json!({"erased": true});
         diesel::update(outbox::table.find(seq))
             .set((

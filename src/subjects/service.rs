@@ -76,6 +76,10 @@ fn check_access(actor: &Actor, subject_id: &str, identity_method: Option<&str>) 
 
 fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<SubjectExport, AppealError> {
     let rows = decisions::repo::all_for_subject(conn, subject_id)?;
+    // Nothing held (never known, or erased): there is nothing to give, and nothing was read.
+    if rows.is_empty() {
+        return Err(AppealError::NotFound);
+    }
     let mut engine_ids = std::collections::BTreeSet::new();
     let mut exported = Vec::with_capacity(rows.len());
     for row in rows {
@@ -140,9 +144,5 @@ pub async fn export(
     let export = db
         .write(move |conn| write_tx(conn, |conn| export_in_tx(conn, &actor, &subject_id)))
         .await?;
-    // Nothing held (never known, or erased): there is nothing to give.
-    if export.decisions.is_empty() {
-        return Err(AppealError::NotFound);
-    }
     Ok(export)
 }

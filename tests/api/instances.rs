@@ -14,9 +14,9 @@ use serde_json::Value;
 use crate::helpers::{TEST_SECRET, TestApp, spawn_app_with};
 
 /// A `recourse serve` child process, killed when dropped.
-struct Instance {
-    child: Child,
-    address: String,
+pub(crate) struct Instance {
+    pub(crate) child: Child,
+    pub(crate) address: String,
 }
 
 impl Drop for Instance {
@@ -27,6 +27,11 @@ impl Drop for Instance {
 }
 
 fn start_instance(database_url: &str) -> Instance {
+    start_instance_with(database_url, &[])
+}
+
+/// Starts `recourse serve` with extra environment variables.
+pub(crate) fn start_instance_with(database_url: &str, env: &[(&str, &str)]) -> Instance {
     let mut child = Command::new(env!("CARGO_BIN_EXE_recourse"))
         .args([
             "serve",
@@ -42,6 +47,7 @@ fn start_instance(database_url: &str) -> Instance {
         .env("RECOURSE_SWEEP_INTERVAL", "100ms")
         .env("RECOURSE_LOG_FORMAT", "json")
         .env("RECOURSE_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

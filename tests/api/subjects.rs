@@ -325,6 +325,20 @@ mod erasure {
             !surviving_markers(&app).await.is_empty(),
             "the canary must be present before erasure"
         );
+        let labels = app
+            .client
+            .get(app.url("/v1/feedback/labels.jsonl"))
+            .bearer_auth(app.token_for(Role::Dpo))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            labels.contains(&decision_id),
+            "a reviewed decision is a label before erasure"
+        );
 
         let report = erase(&app).await;
         assert_eq!(report["decisions_erased"], 1);
@@ -358,6 +372,19 @@ mod erasure {
             .unwrap();
         assert!(kept["subject_id"].as_str().unwrap().starts_with("erased-"));
         assert!(app.outbox_types().await.contains(&"subject.erased".to_owned()));
+
+        // The retraining export leaves the erased decision out.
+        let labels = app
+            .client
+            .get(app.url("/v1/feedback/labels.jsonl"))
+            .bearer_auth(app.token_for(Role::Dpo))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!labels.contains(&decision_id), "{labels}");
 
         // Erasing twice changes nothing.
         let before = app.audit_total().await;
@@ -393,6 +420,18 @@ mod erasure {
             .get(&format!("/v1/subjects/{SUBJECT}/export"), &app.token_for(Role::Dpo))
             .await;
         assert_eq!(res.status(), StatusCode::OK, "held data is still there");
+        let held: i64 = {
+            use diesel::prelude::*;
+            use recourse::db::schema::audit_log;
+            app.with_db(|c| {
+                audit_log::table
+                    .filter(audit_log::action.eq("subject.erasure_held"))
+                    .count()
+                    .get_result(c)
+            })
+            .await
+        };
+        assert_eq!(held, 1, "a request answered only with holds is still recorded");
         let res = app
             .post_json(
                 &format!("/v1/subjects/{SUBJECT}/erasure"),
@@ -402,4 +441,27 @@ mod erasure {
             .await;
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     }
+}
+
+#[tokio::test]
+async fn erasure_withdraws_open_appeals_so_nobody_reviews_an_empty_case() {
+    let app = spawn_app().await;
+    app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+    let appeal = app.queued_appeal("open-1", "subject-9").await;
+    let res = app
+        .post_json(
+            "/v1/subjects/subject-9/erasure",
+            &app.token_for(Role::Dpo),
+            &json!({"reason": "request"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(app.claim("rev-1").await.is_none());
+    let detail: Value = app
+        .get(&format!("/v1/appeals/{appeal}"), &app.token_for(Role::Dpo))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["status"], "withdrawn");
 }

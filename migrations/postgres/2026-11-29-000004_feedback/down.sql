@@ -1,0 +1,8 @@
+DROP TABLE decision_reason_codes;
+DROP INDEX decisions_stats_idx;
+DROP INDEX outbox_feed_idx;
+ALTER TABLE outbox DROP COLUMN txid;
+DROP INDEX reviews_decision_idx;
+DROP TABLE model_suspensions;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;

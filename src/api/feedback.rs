@@ -1,0 +1,78 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::require_role;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::feedback::{self, FeedError};
+
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::BadCursor => ApiError::invalid_field("/after", "is not a cursor this feed returned"),
+            FeedError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The calling engine's own events, oldest first, from after the cursor.
+#[tracing::instrument(skip_all)]
+pub async fn get_feedback(
+    db: web::Data<Db>,
+    actor: Actor,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Engine])?;
+    let FeedQuery { after, limit } = query.into_inner();
+    let page = feedback::feed::page(&db, actor.id, after, limit).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelParams {
+    model: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Streams one JSON line per human-reviewed decision. Engines get their own decisions only.
+#[tracing::instrument(skip_all)]
+pub async fn export_labels(
+    db: web::Data<Db>,
+    actor: Actor,
+    query: web::Query<LabelParams>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::feedback::labels::{self, LabelQuery};
+    require_role(&actor, &[Role::Engine, Role::Admin, Role::Dpo])?;
+    let LabelParams { model, since } = query.into_inner();
+    let q = LabelQuery {
+        model,
+        since: since.map(|t| t.naive_utc()),
+        engine: actor.is(Role::Engine).then(|| actor.id.clone()),
+    };
+    let db = db.into_inner();
+    // State: Some(cursor) while there may be more; None once the last chunk went out.
+    let stream = futures_util::stream::unfold(Some(None), move |state| {
+        let db = db.clone();
+        let q = q.clone();
+        async move {
+            let after = state?;
+            match labels::chunk(&db, q, after).await {
+                Ok((text, next)) if text.is_empty() && next.is_none() => None,
+                Ok((text, next)) => Some((Ok::<_, ApiError>(web::Bytes::from(text)), next.map(Some))),
+                Err(e) => Some((Err(ApiError::from(e)), None)),
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(stream))
+}

@@ -1,0 +1,99 @@
+use actix_web::{HttpResponse, web};
+
+use super::json::ApiJson;
+use crate::auth::require_role;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::models::ModelError;
+use crate::models::service::{self, SuspendRequest};
+
+/// Who may pull the kill switch: the deployer's oversight staff.
+const OVERSIGHT: &[Role] = &[Role::Admin, Role::Supervisor];
+
+impl From<ModelError> for ApiError {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Invalid(errors) => ApiError::validation(errors),
+            e @ ModelError::AlreadySuspended(_) => ApiError::conflict("already_suspended", e.to_string()),
+            e @ ModelError::NotSuspended(_) => ApiError::not_found(e.to_string()),
+            ModelError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn suspend_model(
+    db: web::Data<Db>,
+    actor: Actor,
+    model: web::Path<String>,
+    body: ApiJson<SuspendRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, OVERSIGHT)?;
+    let s = service::suspend(&db, actor, model.into_inner(), body.0).await?;
+    Ok(HttpResponse::Created().json(s))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn lift_suspension(
+    db: web::Data<Db>,
+    actor: Actor,
+    model: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, OVERSIGHT)?;
+    let s = service::lift(&db, actor, model.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_suspension(
+    db: web::Data<Db>,
+    actor: Actor,
+    model: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin, Role::Supervisor, Role::Engine, Role::Reviewer])?;
+    let s = service::get(&db, model.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    version: Option<String>,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    bucket: Option<String>,
+}
+
+/// Appeal and override statistics for a model. Engines see their own decisions only.
+#[tracing::instrument(skip_all)]
+pub async fn get_model_stats(
+    db: web::Data<Db>,
+    actor: Actor,
+    model: web::Path<String>,
+    query: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin, Role::Supervisor, Role::Dpo, Role::Engine])?;
+    let StatsParams {
+        version,
+        from,
+        to,
+        bucket,
+    } = query.into_inner();
+    if bucket.as_deref().is_some_and(|b| b != "day") {
+        return Err(ApiError::invalid_field("/bucket", "only 'day' is supported"));
+    }
+    let to = to.unwrap_or_else(chrono::Utc::now);
+    let from = from.unwrap_or(to - chrono::Duration::days(30));
+    if from >= to {
+        return Err(ApiError::invalid_field("/from", "must be before 'to'"));
+    }
+    let q = crate::models::stats::StatsQuery {
+        model: model.into_inner(),
+        version,
+        from: from.naive_utc(),
+        to: to.naive_utc(),
+        engine: actor.is(Role::Engine).then(|| actor.id.clone()),
+    };
+    Ok(HttpResponse::Ok().json(crate::models::stats::stats(&db, q).await?))
+}

@@ -1,0 +1,88 @@
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::json::ApiJson;
+use crate::auth::require_role;
+use crate::config::Webhooks;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::webhooks::WebhookError;
+use crate::webhooks::service::{self, NewEndpoint};
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::Invalid(errors) => ApiError::validation(errors),
+            WebhookError::NotFound(what) => ApiError::not_found(format!("no such {what}")),
+            WebhookError::Conflict(detail) => ApiError::conflict("conflict", detail),
+            WebhookError::Secret(e) => ApiError::internal(e),
+            WebhookError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn register_endpoint(
+    db: web::Data<Db>,
+    cfg: web::Data<Webhooks>,
+    actor: Actor,
+    engine_id: web::Path<String>,
+    body: ApiJson<NewEndpoint>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    let endpoint = service::register(&db, &cfg, actor, engine_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Created().json(endpoint))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_endpoints(
+    db: web::Data<Db>,
+    actor: Actor,
+    engine_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    let items = service::list(&db, engine_id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn rotate_endpoint_secret(
+    db: web::Data<Db>,
+    cfg: web::Data<Webhooks>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    let (engine_id, endpoint_id) = path.into_inner();
+    let endpoint = service::rotate(&db, &cfg, actor, engine_id, endpoint_id).await?;
+    Ok(HttpResponse::Ok().json(endpoint))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryQuery {
+    engine: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_deliveries(
+    db: web::Data<Db>,
+    actor: Actor,
+    query: web::Query<DeliveryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    let DeliveryQuery { engine, status, limit } = query.into_inner();
+    let items = service::deliveries(&db, engine, status, limit.unwrap_or(100)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn replay_delivery(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Admin])?;
+    let delivery = service::replay(&db, actor, id.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}

@@ -1,0 +1,212 @@
+//! Queries for webhook endpoints and deliveries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use crate::db::schema::{outbox, webhook_deliveries as wd, webhook_endpoints as we};
+use crate::db::{DbConnection, DbError, MultiBackend};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = we, treat_none_as_null = true)]
+pub struct EndpointRow {
+    pub id: String,
+    pub engine_id: String,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub engine_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub window_start: NaiveDateTime,
+    pub lease_token: Option<String>,
+    pub last_attempt_at: Option<NaiveDateTime>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_endpoint(conn: &mut DbConnection, row: &EndpointRow) -> Result<(), DbError> {
+    diesel::insert_into(we::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn endpoints_for(conn: &mut DbConnection, engine_id: &str) -> Result<Vec<EndpointRow>, DbError> {
+    Ok(we::table
+        .filter(we::engine_id.eq(engine_id))
+        .order(we::created_at.asc())
+        .load(conn)?)
+}
+
+pub fn find_endpoint(conn: &mut DbConnection, id: &str) -> Result<Option<EndpointRow>, DbError> {
+    Ok(we::table.find(id).first(conn).optional()?)
+}
+
+pub fn endpoints_by_ids(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<EndpointRow>, DbError> {
+    Ok(we::table.filter(we::id.eq_any(ids)).load(conn)?)
+}
+
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    id: &str,
+    old: &str,
+    new: &str,
+    old_expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let n = diesel::update(we::table.filter(we::id.eq(id)).filter(we::secret.eq(old)))
+        .set((
+            we::secret.eq(new),
+            we::previous_secret.eq(Some(old)),
+            we::previous_secret_expires_at.eq(Some(old_expires_at)),
+            we::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn disable_endpoint(conn: &mut DbConnection, id: &str, reason: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let n = diesel::update(we::table.filter(we::id.eq(id)).filter(we::status.eq("active")))
+        .set((
+            we::status.eq("disabled"),
+            we::disabled_reason.eq(Some(reason)),
+            we::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Leases up to `limit` due deliveries to this worker: pushes `next_attempt_at` to the lease's
+/// end and stamps `lease_token`, so no other instance picks them up while this one sends.
+/// Postgres skips rows other claimers hold; on SQLite the caller holds the write lock.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    token: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    let sql = match conn {
+        DbConnection::Pg(_) => {
+            "UPDATE webhook_deliveries
+                SET lease_token = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3
+              WHERE id IN (SELECT id FROM webhook_deliveries
+                            WHERE status = 'pending' AND next_attempt_at <= $3
+                            ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+          RETURNING id"
+        }
+        DbConnection::Sqlite(_) => {
+            "UPDATE webhook_deliveries
+                SET lease_token = ?1, next_attempt_at = ?2, attempts = attempts + 1, last_attempt_at = ?3
+              WHERE id IN (SELECT id FROM webhook_deliveries
+                            WHERE status = 'pending' AND next_attempt_at <= ?3
+                            ORDER BY next_attempt_at LIMIT ?4)
+          RETURNING id"
+        }
+    };
+    let ids: Vec<Id> = diesel::sql_query(sql)
+        .into_boxed::<MultiBackend>()
+        .bind::<Text, _>(token.to_owned())
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    let ids: Vec<String> = ids.into_iter().map(|i| i.id).collect();
+    Ok(wd::table.filter(wd::id.eq_any(&ids)).load(conn)?)
+}
+
+pub fn payloads(conn: &mut DbConnection, event_ids: &[String]) -> Result<Vec<(String, String)>, DbError> {
+    Ok(outbox::table
+        .filter(outbox::id.eq_any(event_ids))
+        .select((outbox::id, outbox::payload))
+        .load(conn)?)
+}
+
+/// What an attempt came to.
+pub struct AttemptResult<'a> {
+    pub status: &'a str,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_status: Option<i32>,
+    pub last_error: Option<&'a str>,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+/// Records an attempt, only if this worker still holds the lease.
+pub fn finish_attempt(
+    conn: &mut DbConnection,
+    id: &str,
+    token: &str,
+    result: &AttemptResult<'_>,
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        wd::table
+            .filter(wd::id.eq(id))
+            .filter(wd::lease_token.eq(token))
+            .filter(wd::status.eq("pending")),
+    )
+    .set((
+        wd::status.eq(result.status),
+        wd::next_attempt_at.eq(result.next_attempt_at),
+        wd::last_status.eq(result.last_status),
+        wd::last_error.eq(result.last_error),
+        wd::delivered_at.eq(result.delivered_at),
+        wd::lease_token.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn list_deliveries(
+    conn: &mut DbConnection,
+    engine_id: Option<&str>,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    let mut q = wd::table.into_boxed();
+    if let Some(engine) = engine_id {
+        q = q.filter(wd::engine_id.eq(engine.to_owned()));
+    }
+    if let Some(status) = status {
+        q = q.filter(wd::status.eq(status.to_owned()));
+    }
+    Ok(q.order((wd::created_at.desc(), wd::id.asc())).limit(limit).load(conn)?)
+}
+
+pub fn find_delivery(conn: &mut DbConnection, id: &str) -> Result<Option<DeliveryRow>, DbError> {
+    Ok(wd::table.find(id).first(conn).optional()?)
+}
+
+/// Puts a finished delivery back in line with a fresh retry window.
+pub fn replay(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let n = diesel::update(wd::table.filter(wd::id.eq(id)).filter(wd::status.ne("pending")))
+        .set((
+            wd::status.eq("pending"),
+            wd::attempts.eq(0),
+            wd::next_attempt_at.eq(now),
+            wd::window_start.eq(now),
+            wd::lease_token.eq(None::<String>),
+            wd::delivered_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
