@@ -89,6 +89,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                 .service(web::resource("/appeals/{id}/lease/heartbeat").route(web::post().to(appeals::heartbeat_lease)))
                 .service(web::resource("/subjects/{subject_id}/export").route(web::get().to(subjects::export_subject)))
                 .service(web::resource("/subjects/{subject_id}/erasure").route(web::post().to(subjects::erase_subject)))
+                .service(
+                    web::resource("/subjects/{subject_id}/restriction")
+                        .route(web::post().to(subjects::restrict_subject))
+                        .route(web::delete().to(subjects::lift_subject_restriction)),
+                )
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))

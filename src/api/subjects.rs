@@ -39,3 +39,27 @@ pub async fn erase_subject(
     let report = crate::subjects::erasure::erase(&db, actor, subject_id.into_inner(), body.0).await?;
     Ok(HttpResponse::Ok().json(report))
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn restrict_subject(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::restriction::RestrictionInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo])?;
+    let view = crate::subjects::restriction::restrict(&db, actor, subject_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn lift_subject_restriction(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::restriction::RestrictionInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo])?;
+    let view = crate::subjects::restriction::lift(&db, actor, subject_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -274,6 +274,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subject_restrictions (subject_id) {
+        subject_id -> Text,
+        reason -> Text,
+        restricted_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subject_notices (id) {
+        id -> Text,
+        subject_id -> Text,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(decisions -> engines (engine_id));
 diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
@@ -284,6 +303,8 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    subject_restrictions,
+    subject_notices,
     audit_checkpoints,
     engines,
     decisions,

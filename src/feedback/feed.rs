@@ -94,6 +94,17 @@ struct FeedRow {
     txid: String,
     #[diesel(sql_type = Text)]
     payload: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    restricted: bool,
+}
+
+/// An event about a restricted subject keeps its place in the feed (so the cursor stays
+/// gap-free) but carries no data (GDPR Art. 18); a `subject.restriction_lifted` event follows
+/// the lift, with the decisions to fetch again.
+fn restricted_payload(payload: &str) -> String {
+    let mut envelope: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    envelope["data"] = serde_json::json!({"restricted": true});
+    envelope.to_string()
 }
 
 /// Reads up to `limit` events for `engine_id` after `after`, below the safe horizon.
@@ -105,7 +116,9 @@ pub fn read(
 ) -> Result<Vec<(FeedCursor, String)>, DbError> {
     let rows: Vec<FeedRow> = match conn {
         DbConnection::Pg(_) => diesel::sql_query(
-            "SELECT seq, txid::text AS txid, payload FROM outbox
+            "SELECT seq, txid::text AS txid, payload,
+                    EXISTS (SELECT 1 FROM subject_restrictions x WHERE x.subject_id = outbox.subject_id) AS restricted
+               FROM outbox
               WHERE engine_id = $1
                 AND (txid, seq) > ($2::xid8, $3)
                 AND txid < pg_snapshot_xmin(pg_current_snapshot())
@@ -119,7 +132,9 @@ pub fn read(
         .bind::<BigInt, _>(limit)
         .load(conn)?,
         DbConnection::Sqlite(_) => diesel::sql_query(
-            "SELECT seq, '0' AS txid, payload FROM outbox
+            "SELECT seq, '0' AS txid, payload,
+                    EXISTS (SELECT 1 FROM subject_restrictions x WHERE x.subject_id = outbox.subject_id) AS restricted
+               FROM outbox
               WHERE engine_id = ?1 AND seq > ?2
               ORDER BY seq
               LIMIT ?3",
@@ -136,7 +151,14 @@ pub fn read(
                 .txid
                 .parse()
                 .map_err(|e| DbError::Query(diesel::result::Error::DeserializationError(Box::new(e))))?;
-            Ok((FeedCursor { txid, seq: r.seq }, r.payload))
+            Ok((
+                FeedCursor { txid, seq: r.seq },
+                if r.restricted {
+                    restricted_payload(&r.payload)
+                } else {
+                    r.payload
+                },
+            ))
         })
         .collect()
 }

@@ -78,6 +78,10 @@ pub fn page(
         .filter(reviews::status.eq_any(crate::reviews::model::status::EFFECTIVE))
         .filter(reviews::resolved_at.is_not_null())
         .filter(decisions::payload_hash.ne(crate::subjects::erasure::ERASED_FINGERPRINT))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            crate::db::schema::subject_restrictions::table
+                .filter(crate::db::schema::subject_restrictions::subject_id.eq(decisions::subject_id)),
+        )))
         .select((
             reviews::id,
             reviews::outcome,

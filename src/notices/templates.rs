@@ -33,6 +33,15 @@ If we need more time, we will tell you before then, with our reasons.\n\n{REDRES
     )
 }
 
+/// Sent before a restriction of processing is lifted (GDPR Art. 18(3)).
+pub fn restriction_lift(reason: &str) -> String {
+    format!(
+        "We restricted the processing of your data, at your request or while a question about it \
+was settled. We are now lifting that restriction, so your data will be processed again, \
+including by the scoring systems that made decisions about you. Our reason: {reason}\n\n{REDRESS}"
+    )
+}
+
 pub fn extension(new_due_at: DateTime<Utc>, months: u32, reason: &str) -> String {
     format!(
         "We need more time to review your appeal properly, so we have extended the deadline by \

@@ -75,7 +75,8 @@ pub fn claim_next(conn: &mut DbConnection, req: &ClaimRequest<'_>) -> Result<Opt
            AND a.decision_type IN ({authorities})
            AND a.filed_by <> {reviewer}
            AND (a.assigned_to IS NULL OR a.assigned_to = {reviewer})
-           AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = a.decision_id AND r.reviewer_id = {reviewer})",
+           AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = a.decision_id AND r.reviewer_id = {reviewer})
+           AND NOT EXISTS (SELECT 1 FROM subject_restrictions x WHERE x.subject_id = a.subject_id)",
         authorities = authorities.join(", "),
     );
     if let Some(queue) = req.queue {

@@ -3,6 +3,7 @@
 
 pub mod erasure;
 mod repo;
+pub mod restriction;
 pub mod service;
 
 /// A stable pseudonym for a subject id, for places that must refer to a subject without holding

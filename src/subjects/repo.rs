@@ -4,7 +4,10 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::erasure::ERASED;
-use crate::db::schema::{appeals, decisions, idempotency_keys, initial_views, notices, outbox, reviews, web_sessions};
+use crate::db::schema::{
+    appeals, decisions, idempotency_keys, initial_views, notices, outbox, reviews, subject_notices,
+    subject_restrictions, web_sessions, webhook_deliveries,
+};
 use crate::db::{DbConnection, DbError};
 use crate::decisions::model::DecisionRow;
 use crate::domain::Role;
@@ -135,5 +138,65 @@ pub fn scrub(
     )
     .execute(conn)?;
 
+    diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
+    diesel::delete(subject_notices::table.filter(subject_notices::subject_id.eq(subject_id))).execute(conn)?;
     Ok(appeal_ids.len())
+}
+
+pub fn insert_restriction(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    reason: &str,
+    by: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::insert_into(subject_restrictions::table)
+        .values((
+            subject_restrictions::subject_id.eq(subject_id),
+            subject_restrictions::reason.eq(reason),
+            subject_restrictions::restricted_by.eq(by),
+            subject_restrictions::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_restriction(conn: &mut DbConnection, subject_id: &str) -> Result<(), DbError> {
+    diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_subject_notice(conn: &mut DbConnection, n: &super::restriction::SubjectNotice) -> Result<(), DbError> {
+    diesel::insert_into(subject_notices::table)
+        .values((
+            subject_notices::id.eq(&n.id),
+            subject_notices::subject_id.eq(&n.subject_id),
+            subject_notices::kind.eq(&n.kind),
+            subject_notices::body.eq(&n.body),
+            subject_notices::created_at.eq(n.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Pending deliveries of events about the subject start a fresh retry window now.
+pub fn refresh_held_deliveries(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let held = outbox::table
+        .filter(outbox::subject_id.eq(subject_id))
+        .select(outbox::id);
+    diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::event_id.eq_any(held)),
+    )
+    .set((
+        webhook_deliveries::window_start.eq(now),
+        webhook_deliveries::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
 }

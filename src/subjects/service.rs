@@ -23,6 +23,10 @@ pub struct SubjectExport {
     pub decisions: Vec<ExportedDecision>,
     /// The scoring engines that sent or received this subject's data (Art. 15(1)(c), Art. 19).
     pub recipients: Vec<Recipient>,
+    /// Notices that belong to no appeal (e.g. before a restriction was lifted).
+    pub notices: Vec<super::restriction::SubjectNotice>,
+    /// Since when processing is restricted, if it is (Art. 18).
+    pub restricted_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,6 +130,8 @@ fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Res
         },
     )?;
     Ok(SubjectExport {
+        notices: super::restriction::notices_of(conn, subject_id)?,
+        restricted_since: super::restriction::restricted_since(conn, subject_id)?.map(|t| t.and_utc()),
         subject_id: subject_id.to_owned(),
         generated_at: Utc::now(),
         decisions: exported,

@@ -112,6 +112,8 @@ pub fn claim_due(
                 SET lease_token = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3
               WHERE id IN (SELECT id FROM webhook_deliveries
                             WHERE status = 'pending' AND next_attempt_at <= $3
+                              AND NOT EXISTS (SELECT 1 FROM outbox o JOIN subject_restrictions x ON x.subject_id = o.subject_id
+                                               WHERE o.id = webhook_deliveries.event_id)
                             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
           RETURNING id"
         }
@@ -120,6 +122,8 @@ pub fn claim_due(
                 SET lease_token = ?1, next_attempt_at = ?2, attempts = attempts + 1, last_attempt_at = ?3
               WHERE id IN (SELECT id FROM webhook_deliveries
                             WHERE status = 'pending' AND next_attempt_at <= ?3
+                              AND NOT EXISTS (SELECT 1 FROM outbox o JOIN subject_restrictions x ON x.subject_id = o.subject_id
+                                               WHERE o.id = webhook_deliveries.event_id)
                             ORDER BY next_attempt_at LIMIT ?4)
           RETURNING id"
         }

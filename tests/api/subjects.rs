@@ -465,3 +465,121 @@ async fn erasure_withdraws_open_appeals_so_nobody_reviews_an_empty_case() {
         .unwrap();
     assert_eq!(detail["status"], "withdrawn");
 }
+
+mod restriction {
+    use std::collections::HashSet;
+
+    use recourse::domain::Role;
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    use crate::helpers::{assert_problem, spawn_app};
+
+    #[tokio::test]
+    async fn restricted_subjects_are_never_claimed_carry_no_data_and_are_told_before_the_lift() {
+        let app = spawn_app().await;
+        let appeals = app.seed_queued_appeals("r", 30).await;
+        let restricted: Vec<String> = (0..5).map(|i| format!("r-s-{i}")).collect();
+        for subject in &restricted {
+            let res = app
+                .post_json(
+                    &format!("/v1/subjects/{subject}/restriction"),
+                    &app.token_for(Role::Dpo),
+                    &json!({"reason": "accuracy contested"}),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        let reviewers: Vec<String> = (0..8).map(|r| format!("rr-{r}")).collect();
+        for r in &reviewers {
+            app.configure_reviewer(r, &["credit_limit"], 2).await;
+        }
+        let drained = app.drain_queue(std::slice::from_ref(&app.address), &reviewers).await;
+        let held: HashSet<&String> = appeals[..5].iter().collect();
+        assert_eq!(drained.handed_out.len(), 25);
+        assert!(
+            drained.handed_out.keys().all(|id| !held.contains(id)),
+            "a restricted subject's appeal was claimed"
+        );
+
+        // The feed keeps their events in place but without data; the announcements go through.
+        let feed: Value = app
+            .get("/v1/feedback?limit=1000", &app.token(Role::Engine, "engine-1"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = feed["items"].as_array().unwrap();
+        let blank = items
+            .iter()
+            .filter(|e| e["data"] == json!({"restricted": true}))
+            .count();
+        assert_eq!(blank, 5, "the five appeal.filed events about restricted subjects");
+        assert_eq!(items.iter().filter(|e| e["type"] == "subject.restricted").count(), 5);
+        assert!(!feed.to_string().contains("r-s-0\""));
+
+        // A decided subject who becomes restricted drops out of the labels.
+        let labels_before = app
+            .get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let subject = "r-s-10";
+        app.post_json(
+            &format!("/v1/subjects/{subject}/restriction"),
+            &app.token_for(Role::Dpo),
+            &json!({"reason": "objection pending"}),
+        )
+        .await;
+        let labels_after = app
+            .get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(labels_after.lines().count() + 1, labels_before.lines().count());
+
+        // Lifting: the notice first, then the appeal is claimable again.
+        let res = app
+            .client
+            .delete(app.url("/v1/subjects/r-s-0/restriction"))
+            .bearer_auth(app.token_for(Role::Dpo))
+            .json(&json!({"reason": "the accuracy question was settled"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let lifted: Value = res.json().await.unwrap();
+        assert_eq!(lifted["notice"]["kind"], "restriction_lift");
+        assert!(lifted["notice"]["body"].as_str().unwrap().contains("settled"));
+        let export: Value = app
+            .get("/v1/subjects/r-s-0/export", &app.token(Role::Subject, "r-s-0"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(export["notices"][0]["kind"], "restriction_lift");
+        assert_eq!(export["restricted_since"], Value::Null);
+        let (claimed, _, _) = app.claim("rr-0").await.unwrap();
+        assert_eq!(claimed, appeals[0]);
+
+        let res = app
+            .client
+            .delete(app.url("/v1/subjects/r-s-0/restriction"))
+            .bearer_auth(app.token_for(Role::Dpo))
+            .json(&json!({"reason": "again"}))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        let res = app
+            .post_json(
+                "/v1/subjects/r-s-1/restriction",
+                &app.token_for(Role::Reviewer),
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}

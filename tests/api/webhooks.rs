@@ -636,3 +636,53 @@ async fn several_instances_never_send_the_same_delivery_twice() {
         "an event was sent twice: {per_event:?}"
     );
 }
+
+#[tokio::test]
+async fn webhooks_about_a_restricted_subject_wait_until_the_restriction_is_lifted() {
+    let app = app_allowing_loopback(50).await;
+    let receiver = Receiver::start(always(204)).await;
+    register(&app, &receiver).await;
+    let dpo = app.token_for(Role::Dpo);
+    let decision = app.decision_for("held-1", "held-subject").await;
+    app.post_json(
+        "/v1/subjects/held-subject/restriction",
+        &dpo,
+        &json!({"reason": "accuracy contested"}),
+    )
+    .await;
+    let filed = app.file_appeal_as_subject(&decision, "held-subject").await;
+    let appeal: Value = filed.json().await.unwrap();
+    // The announcement goes out; the appeal.filed event about the restricted subject does not.
+    wait_until(&app, "the restriction announcement", 10, |d| {
+        d.iter().any(|x| x["status"] == "delivered")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let types: Vec<String> = receiver
+        .hits()
+        .iter()
+        .map(|h| h.body["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        types,
+        ["subject.restricted"],
+        "nothing about the restricted subject was sent"
+    );
+
+    let res = app
+        .client
+        .delete(app.url("/v1/subjects/held-subject/restriction"))
+        .bearer_auth(&dpo)
+        .json(&json!({"reason": "settled"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    wait_until(&app, "the held delivery", 10, |d| {
+        d.len() == 3 && d.iter().all(|x| x["status"] == "delivered")
+    })
+    .await;
+    let hits = receiver.hits();
+    let filed_hit = hits.iter().find(|h| h.body["type"] == "appeal.filed").unwrap();
+    assert_eq!(filed_hit.body["data"]["appeal_id"], appeal["id"]);
+}

@@ -1,0 +1,2 @@
+DROP TABLE subject_notices;
+DROP TABLE subject_restrictions;

@@ -1,0 +1,181 @@
+//! Restriction of processing (GDPR Art. 18). While a subject is restricted their data is stored
+//! only: their appeals are not claimable, webhooks about them wait, the feed carries their events
+//! without data, and label exports leave them out. The subject is sent a notice before the
+//! restriction is lifted, and engines hear of both (Art. 19).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::subject_ref;
+use crate::appeals::AppealError;
+use crate::audit::{self, repo::Event};
+use crate::db::schema::{subject_notices, subject_restrictions};
+use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::domain::Actor;
+use crate::domain::validation::Checker;
+use crate::notices::templates;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictionInput {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RestrictionView {
+    pub subject_ref: String,
+    pub restricted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// The notice sent to the subject before the restriction was lifted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<SubjectNotice>,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct SubjectNotice {
+    pub id: String,
+    #[serde(skip)]
+    pub subject_id: String,
+    pub kind: String,
+    pub body: String,
+    #[serde(serialize_with = "as_utc")]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+fn as_utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    t.and_utc().serialize(s)
+}
+
+pub fn restricted_since(conn: &mut DbConnection, subject_id: &str) -> Result<Option<chrono::NaiveDateTime>, DbError> {
+    Ok(subject_restrictions::table
+        .find(subject_id)
+        .select(subject_restrictions::created_at)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn notices_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<SubjectNotice>, DbError> {
+    Ok(subject_notices::table
+        .filter(subject_notices::subject_id.eq(subject_id))
+        .order(subject_notices::created_at.asc())
+        .load(conn)?)
+}
+
+/// Tells each engine holding the subject's decisions, with its own references.
+fn announce(conn: &mut DbConnection, event: &str, subject_id: &str) -> Result<(), DbError> {
+    let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for d in crate::decisions::repo::all_for_subject(conn, subject_id)? {
+        by_engine
+            .entry(d.engine_id)
+            .or_default()
+            .push(json!({"decision_id": d.id, "external_id": d.external_id}));
+    }
+    for (engine, refs) in by_engine {
+        // Not addressed by subject: the announcement itself must reach the engine although the
+        // subject is restricted; it carries only the engine's own references.
+        crate::outbox::enqueue(conn, event, Some(&engine), None, json!({"decisions": refs}))?;
+    }
+    Ok(())
+}
+
+fn check_reason(reason: &str) -> Result<(), AppealError> {
+    let mut c = Checker::default();
+    c.prose("/reason", reason, 2000);
+    c.finish(()).map_err(AppealError::Invalid)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn restrict(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    input: RestrictionInput,
+) -> Result<RestrictionView, AppealError> {
+    check_reason(&input.reason)?;
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let reference = subject_ref(&subject_id);
+            if let Some(since) = restricted_since(conn, &subject_id)? {
+                return Ok(RestrictionView {
+                    subject_ref: reference,
+                    restricted: true,
+                    since: Some(since.and_utc()),
+                    notice: None,
+                });
+            }
+            let now = db::now();
+            super::repo::insert_restriction(conn, &subject_id, &input.reason, &actor.id, now)?;
+            announce(conn, "subject.restricted", &subject_id)?;
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "subject.restricted",
+                    object_type: "subject",
+                    object_id: &reference,
+                    details: json!({}),
+                },
+            )?;
+            Ok(RestrictionView {
+                subject_ref: reference,
+                restricted: true,
+                since: Some(now.and_utc()),
+                notice: None,
+            })
+        })
+    })
+    .await
+}
+
+/// Lifts a restriction: first the notice to the subject, then the lift, in one transaction.
+#[tracing::instrument(skip_all)]
+pub async fn lift(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    input: RestrictionInput,
+) -> Result<RestrictionView, AppealError> {
+    check_reason(&input.reason)?;
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            if restricted_since(conn, &subject_id)?.is_none() {
+                return Err(AppealError::NotFound);
+            }
+            let notice = SubjectNotice {
+                id: uuid::Uuid::now_v7().to_string(),
+                subject_id: subject_id.clone(),
+                kind: "restriction_lift".into(),
+                body: templates::restriction_lift(&input.reason),
+                created_at: db::now(),
+            };
+            super::repo::insert_subject_notice(conn, &notice)?;
+            super::repo::delete_restriction(conn, &subject_id)?;
+            // Webhooks held back during the restriction get a fresh retry window.
+            super::repo::refresh_held_deliveries(conn, &subject_id, notice.created_at)?;
+            announce(conn, "subject.restriction_lifted", &subject_id)?;
+            let reference = subject_ref(&subject_id);
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "subject.restriction_lifted",
+                    object_type: "subject",
+                    object_id: &reference,
+                    details: json!({"notice_id": notice.id}),
+                },
+            )?;
+            Ok(RestrictionView {
+                subject_ref: reference,
+                restricted: false,
+                since: None,
+                notice: Some(notice),
+            })
+        })
+    })
+    .await
+}
