@@ -38,6 +38,10 @@ impl From<DecisionError> for ApiError {
                 format!("external_id {external_id:?} already names decision {existing_id} with different content"),
             ),
             DecisionError::NotFound => ApiError::not_found("no such decision"),
+            DecisionError::ObjectionInForce => ApiError::conflict(
+                "objection_in_force",
+                "the subject objected to automated decisions about them (GDPR Art. 21); no compelling grounds are recorded",
+            ),
             DecisionError::Corrupt(e) => ApiError::internal(e),
             DecisionError::Db(e) => e.into(),
         }

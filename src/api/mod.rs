@@ -94,6 +94,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                         .route(web::post().to(subjects::restrict_subject))
                         .route(web::delete().to(subjects::lift_subject_restriction)),
                 )
+                .service(
+                    web::resource("/subjects/{subject_id}/objection")
+                        .route(web::post().to(subjects::object_to_processing)),
+                )
+                .service(
+                    web::resource("/subjects/{subject_id}/objection/compelling-grounds")
+                        .route(web::post().to(subjects::record_compelling_grounds)),
+                )
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))

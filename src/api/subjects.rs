@@ -63,3 +63,29 @@ pub async fn lift_subject_restriction(
     let view = crate::subjects::restriction::lift(&db, actor, subject_id.into_inner(), body.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn object_to_processing(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::objection::ObjectionInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Subject, Role::Dpo, Role::Agent])?;
+    let items = crate::subjects::objection::object(&db, actor, subject_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn record_compelling_grounds(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::objection::CompellingGroundsInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo])?;
+    let items =
+        crate::subjects::objection::override_with_compelling_grounds(&db, actor, subject_id.into_inner(), body.0)
+            .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}

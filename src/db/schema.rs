@@ -293,6 +293,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subject_objections (subject_id, scope) {
+        subject_id -> Text,
+        scope -> Text,
+        grounds -> Text,
+        created_at -> Timestamp,
+        compelling_grounds -> Nullable<Text>,
+        overridden_by -> Nullable<Text>,
+        overridden_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(decisions -> engines (engine_id));
 diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
@@ -303,6 +315,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    subject_objections,
     subject_restrictions,
     subject_notices,
     audit_checkpoints,

@@ -26,6 +26,9 @@ pub enum DecisionError {
     Conflict { external_id: String, existing_id: String },
     #[error("decision not found")]
     NotFound,
+    /// The subject objected to profiling (GDPR Art. 21) and no compelling grounds are recorded.
+    #[error("the subject has objected to automated decisions about them")]
+    ObjectionInForce,
     #[error(transparent)]
     Corrupt(#[from] CorruptRow),
     #[error(transparent)]
@@ -58,12 +61,15 @@ pub enum BatchItemStatus {
     Existing,
     Conflict,
     Invalid,
+    /// Refused: the subject objected to profiling (GDPR Art. 21).
+    Refused,
 }
 
 enum Outcome {
     Created(DecisionRow),
     Existing(DecisionRow),
     Conflict { existing_id: String },
+    Refused,
 }
 
 /// Stores one decision from the engine named by the actor.
@@ -79,6 +85,7 @@ pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<In
                 external_id,
                 existing_id,
             }),
+            Some(Outcome::Refused) => Err(DecisionError::ObjectionInForce),
             None => Err(DecisionError::NotFound),
         }
     })
@@ -114,14 +121,15 @@ pub async fn ingest_batch(
         let outcomes = ingest_all(conn, &actor, &valid)?;
         for (index, outcome) in valid_index.into_iter().zip(outcomes) {
             let (status, id) = match outcome {
-                Outcome::Created(row) => (BatchItemStatus::Created, row.id),
-                Outcome::Existing(row) => (BatchItemStatus::Existing, row.id),
-                Outcome::Conflict { existing_id } => (BatchItemStatus::Conflict, existing_id),
+                Outcome::Created(row) => (BatchItemStatus::Created, Some(row.id)),
+                Outcome::Existing(row) => (BatchItemStatus::Existing, Some(row.id)),
+                Outcome::Conflict { existing_id } => (BatchItemStatus::Conflict, Some(existing_id)),
+                Outcome::Refused => (BatchItemStatus::Refused, None),
             };
             results.push(BatchItemResult {
                 index,
                 status,
-                id: Some(id),
+                id,
                 errors: Vec::new(),
             });
         }
@@ -159,6 +167,8 @@ fn ingest_in_tx(
         .collect();
     let models: Vec<&str> = items.iter().map(|d| d.model.name.as_str()).collect();
     let suspended = crate::models::repo::suspended_among(conn, &models)?;
+    let subjects: Vec<&str> = items.iter().map(|d| d.subject_id.as_str()).collect();
+    let objecting = crate::subjects::objection::objecting_to_profiling(conn, &subjects)?;
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
@@ -168,6 +178,7 @@ fn ingest_in_tx(
             Some(row) => Outcome::Conflict {
                 existing_id: row.id.clone(),
             },
+            None if objecting.iter().any(|s| s == &decision.subject_id) => Outcome::Refused,
             None => {
                 let mut row = DecisionRow::new(&actor.id, decision, received_at);
                 if suspended.contains_key(&row.model_name) {

@@ -79,6 +79,11 @@ pub fn page(
         .filter(reviews::resolved_at.is_not_null())
         .filter(decisions::payload_hash.ne(crate::subjects::erasure::ERASED_FINGERPRINT))
         .filter(diesel::dsl::not(diesel::dsl::exists(
+            crate::db::schema::subject_objections::table
+                .filter(crate::db::schema::subject_objections::subject_id.eq(decisions::subject_id))
+                .filter(crate::db::schema::subject_objections::compelling_grounds.is_null()),
+        )))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
             crate::db::schema::subject_restrictions::table
                 .filter(crate::db::schema::subject_restrictions::subject_id.eq(decisions::subject_id)),
         )))

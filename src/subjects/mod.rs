@@ -2,6 +2,7 @@
 //! everything held about a subject and who received it; and erasure (Art. 17) with legal holds.
 
 pub mod erasure;
+pub mod objection;
 mod repo;
 pub mod restriction;
 pub mod service;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::erasure::ERASED;
 use crate::db::schema::{
-    appeals, decisions, idempotency_keys, initial_views, notices, outbox, reviews, subject_notices,
+    appeals, decisions, idempotency_keys, initial_views, notices, outbox, reviews, subject_notices, subject_objections,
     subject_restrictions, web_sessions, webhook_deliveries,
 };
 use crate::db::{DbConnection, DbError};
@@ -139,6 +139,7 @@ pub fn scrub(
     .execute(conn)?;
 
     diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
+    diesel::delete(subject_objections::table.filter(subject_objections::subject_id.eq(subject_id))).execute(conn)?;
     diesel::delete(subject_notices::table.filter(subject_notices::subject_id.eq(subject_id))).execute(conn)?;
     Ok(appeal_ids.len())
 }

@@ -583,3 +583,122 @@ mod restriction {
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     }
 }
+
+mod objection {
+    use recourse::domain::Role;
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    use crate::helpers::{assert_problem, decision_body, review_body, spawn_app};
+
+    #[tokio::test]
+    async fn a_profiling_objection_stops_new_decisions_until_compelling_grounds_are_recorded() {
+        let app = spawn_app().await;
+        app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+        let appeal = app.queued_appeal("before", "objector").await;
+        let (_, token, _) = app.claim("rev-1").await.unwrap();
+        app.review("rev-1", &appeal, &review_body(&token, "overturn")).await;
+        let labels = || async {
+            app.get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
+                .await
+                .text()
+                .await
+                .unwrap()
+        };
+        assert_eq!(labels().await.lines().count(), 1);
+
+        let res = app
+            .post_json(
+                "/v1/subjects/objector/objection",
+                &app.token(Role::Subject, "objector"),
+                &json!({"scope": "profiling", "grounds": "I do not want automated credit scoring"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = app.post_decision("engine-1", &decision_body("after", "objector")).await;
+        assert_problem(res, StatusCode::CONFLICT, "objection_in_force").await;
+        let batch = json!({"decisions": [decision_body("b-1", "objector"), decision_body("b-2", "someone-else")]});
+        let body: Value = app
+            .post_json("/v1/decisions/batch", &app.token(Role::Engine, "engine-1"), &batch)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["results"][0]["status"], "refused");
+        assert_eq!(body["results"][1]["status"], "created");
+        assert_eq!(
+            labels().await.lines().count(),
+            0,
+            "objecting subjects are left out of labels"
+        );
+        assert!(app.outbox_types().await.contains(&"subject.objected".to_owned()));
+
+        let grounds = "/v1/subjects/objector/objection/compelling-grounds";
+        let res = app
+            .post_json(
+                &grounds,
+                &app.token_for(Role::Supervisor),
+                &json!({"scope": "profiling", "grounds": "x"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+        let res = app
+            .post_json(
+                &grounds,
+                &app.token_for(Role::Dpo),
+                &json!({"scope": "profiling", "grounds": "Fraud screening is required by law for this product"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            app.post_decision("engine-1", &decision_body("after", "objector"))
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+        let export: Value = app
+            .get("/v1/subjects/objector/export", &app.token(Role::Subject, "objector"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(export["objections"][0]["scope"], "profiling");
+        assert!(
+            export["objections"][0]["compelling_grounds"]
+                .as_str()
+                .unwrap()
+                .contains("required by law")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_direct_marketing_objection_is_absolute() {
+        let app = spawn_app().await;
+        app.decision_for("a-1", "subject-1").await;
+        let res = app
+            .post_json(
+                "/v1/subjects/subject-1/objection",
+                &app.token(Role::Subject, "subject-1"),
+                &json!({"scope": "direct_marketing", "grounds": "No marketing, please"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = app
+            .post_json(
+                "/v1/subjects/subject-1/objection/compelling-grounds",
+                &app.token_for(Role::Dpo),
+                &json!({"scope": "direct_marketing", "grounds": "We would like to"}),
+            )
+            .await;
+        let problem = assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+        assert!(problem["detail"].as_str().unwrap().contains("absolute"));
+        let res = app
+            .post_json(
+                "/v1/subjects/subject-1/objection",
+                &app.token(Role::Subject, "subject-2"),
+                &json!({"scope": "profiling", "grounds": "not mine"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}

@@ -1,0 +1,223 @@
+//! Objection (GDPR Art. 21). A profiling objection stops new automated decisions about the
+//! subject (engines get 409) and keeps them out of label exports, until a privacy officer records
+//! compelling legitimate grounds. A direct-marketing objection is absolute (Art. 21(3)).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::subject_ref;
+use crate::appeals::AppealError;
+use crate::audit::{self, repo::Event};
+use crate::db::schema::subject_objections;
+use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::domain::validation::Checker;
+use crate::domain::{Actor, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Profiling,
+    DirectMarketing,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Profiling => "profiling",
+            Scope::DirectMarketing => "direct_marketing",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionInput {
+    pub scope: Scope,
+    pub grounds: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompellingGroundsInput {
+    pub scope: Scope,
+    pub grounds: String,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct Objection {
+    #[serde(skip)]
+    pub subject_id: String,
+    pub scope: String,
+    pub grounds: String,
+    #[serde(serialize_with = "as_utc")]
+    pub created_at: NaiveDateTime,
+    pub compelling_grounds: Option<String>,
+    #[serde(skip)]
+    pub overridden_by: Option<String>,
+    #[serde(serialize_with = "opt_utc")]
+    pub overridden_at: Option<NaiveDateTime>,
+}
+
+fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    t.and_utc().serialize(s)
+}
+
+fn opt_utc<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    t.map(|t| t.and_utc()).serialize(s)
+}
+
+impl Objection {
+    /// Whether it still stops processing.
+    pub fn in_force(&self) -> bool {
+        self.compelling_grounds.is_none()
+    }
+}
+
+pub fn of_subject(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<Objection>, DbError> {
+    Ok(subject_objections::table
+        .filter(subject_objections::subject_id.eq(subject_id))
+        .order(subject_objections::created_at.asc())
+        .load(conn)?)
+}
+
+/// Subjects among `subjects` whose profiling objection is in force.
+pub fn objecting_to_profiling(conn: &mut DbConnection, subjects: &[&str]) -> Result<Vec<String>, DbError> {
+    Ok(subject_objections::table
+        .filter(subject_objections::subject_id.eq_any(subjects))
+        .filter(subject_objections::scope.eq(Scope::Profiling.as_str()))
+        .filter(subject_objections::compelling_grounds.is_null())
+        .select(subject_objections::subject_id)
+        .load(conn)?)
+}
+
+fn announce(conn: &mut DbConnection, event: &str, subject_id: &str, data: Value) -> Result<(), DbError> {
+    let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for d in crate::decisions::repo::all_for_subject(conn, subject_id)? {
+        by_engine
+            .entry(d.engine_id)
+            .or_default()
+            .push(json!({"decision_id": d.id, "external_id": d.external_id}));
+    }
+    for (engine, refs) in by_engine {
+        let mut payload = data.clone();
+        payload["decisions"] = json!(refs);
+        crate::outbox::enqueue(conn, event, Some(&engine), None, payload)?;
+    }
+    Ok(())
+}
+
+fn check(grounds: &str) -> Result<(), AppealError> {
+    let mut c = Checker::default();
+    c.prose("/grounds", grounds, 2000);
+    c.finish(()).map_err(AppealError::Invalid)
+}
+
+/// Records an objection by the subject (or a DPO or agent for them). Objecting again to the same
+/// scope puts it back in force.
+#[tracing::instrument(skip_all)]
+pub async fn object(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    input: ObjectionInput,
+) -> Result<Vec<Objection>, AppealError> {
+    if actor.is(Role::Subject) && actor.id != subject_id {
+        return Err(AppealError::NotFound);
+    }
+    check(&input.grounds)?;
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let now = db::now();
+            diesel::delete(
+                subject_objections::table
+                    .filter(subject_objections::subject_id.eq(&subject_id))
+                    .filter(subject_objections::scope.eq(input.scope.as_str())),
+            )
+            .execute(conn)
+            .map_err(DbError::from)?;
+            diesel::insert_into(subject_objections::table)
+                .values((
+                    subject_objections::subject_id.eq(&subject_id),
+                    subject_objections::scope.eq(input.scope.as_str()),
+                    subject_objections::grounds.eq(&input.grounds),
+                    subject_objections::created_at.eq(now),
+                ))
+                .execute(conn)
+                .map_err(DbError::from)?;
+            announce(conn, "subject.objected", &subject_id, json!({"scope": input.scope}))?;
+            let reference = subject_ref(&subject_id);
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "subject.objected",
+                    object_type: "subject",
+                    object_id: &reference,
+                    details: json!({"scope": input.scope}),
+                },
+            )?;
+            Ok(of_subject(conn, &subject_id)?)
+        })
+    })
+    .await
+}
+
+/// A privacy officer records compelling legitimate grounds that override a profiling objection.
+#[tracing::instrument(skip_all)]
+pub async fn override_with_compelling_grounds(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    input: CompellingGroundsInput,
+) -> Result<Vec<Objection>, AppealError> {
+    check(&input.grounds)?;
+    if input.scope == Scope::DirectMarketing {
+        return Err(AppealError::Forbidden(
+            "an objection to direct marketing is absolute (GDPR Art. 21(3)); no grounds override it".into(),
+        ));
+    }
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let now = db::now();
+            let updated = diesel::update(
+                subject_objections::table
+                    .filter(subject_objections::subject_id.eq(&subject_id))
+                    .filter(subject_objections::scope.eq(input.scope.as_str()))
+                    .filter(subject_objections::compelling_grounds.is_null()),
+            )
+            .set((
+                subject_objections::compelling_grounds.eq(&input.grounds),
+                subject_objections::overridden_by.eq(&actor.id),
+                subject_objections::overridden_at.eq(now),
+            ))
+            .execute(conn)
+            .map_err(DbError::from)?;
+            if updated == 0 {
+                return Err(AppealError::NotFound);
+            }
+            announce(
+                conn,
+                "subject.objection_overridden",
+                &subject_id,
+                json!({"scope": input.scope}),
+            )?;
+            let reference = subject_ref(&subject_id);
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "subject.objection_overridden",
+                    object_type: "subject",
+                    object_id: &reference,
+                    details: json!({"scope": input.scope}),
+                },
+            )?;
+            Ok(of_subject(conn, &subject_id)?)
+        })
+    })
+    .await
+}
