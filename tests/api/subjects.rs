@@ -636,7 +636,7 @@ mod objection {
         let grounds = "/v1/subjects/objector/objection/compelling-grounds";
         let res = app
             .post_json(
-                &grounds,
+                grounds,
                 &app.token_for(Role::Supervisor),
                 &json!({"scope": "profiling", "grounds": "x"}),
             )
