@@ -644,7 +644,7 @@ mod objection {
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
         let res = app
             .post_json(
-                &grounds,
+                grounds,
                 &app.token_for(Role::Dpo),
                 &json!({"scope": "profiling", "grounds": "Fraud screening is required by law for this product"}),
             )
