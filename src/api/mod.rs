@@ -102,6 +102,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                     web::resource("/subjects/{subject_id}/objection/compelling-grounds")
                         .route(web::post().to(subjects::record_compelling_grounds)),
                 )
+                .service(
+                    web::resource("/subjects/{subject_id}/rectifications")
+                        .route(web::post().to(subjects::request_rectification)),
+                )
+                .service(
+                    web::resource("/subjects/{subject_id}/rectifications/{id}/resolution")
+                        .route(web::post().to(subjects::resolve_rectification)),
+                )
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))

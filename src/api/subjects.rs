@@ -89,3 +89,28 @@ pub async fn record_compelling_grounds(
             .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn request_rectification(
+    db: web::Data<Db>,
+    actor: Actor,
+    subject_id: web::Path<String>,
+    body: super::json::ApiJson<crate::subjects::rectification::RectificationInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Subject, Role::Agent, Role::Dpo])?;
+    let row = crate::subjects::rectification::request(&db, actor, subject_id.into_inner(), body.0).await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn resolve_rectification(
+    db: web::Data<Db>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+    body: super::json::ApiJson<crate::subjects::rectification::ResolutionInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo])?;
+    let (subject_id, id) = path.into_inner();
+    let row = crate::subjects::rectification::resolve(&db, actor, subject_id, id, body.0).await?;
+    Ok(HttpResponse::Ok().json(row))
+}

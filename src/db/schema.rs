@@ -305,6 +305,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rectifications (id) {
+        id -> Text,
+        subject_id -> Text,
+        decision_id -> Text,
+        corrected_inputs -> Text,
+        note -> Text,
+        status -> Text,
+        restricted -> Bool,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolution_note -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(decisions -> engines (engine_id));
 diesel::joinable!(appeals -> decisions (decision_id));
 diesel::joinable!(reviews -> appeals (appeal_id));
@@ -315,6 +330,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(initial_views -> appeals (appeal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    rectifications,
     subject_objections,
     subject_restrictions,
     subject_notices,

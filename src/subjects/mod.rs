@@ -3,6 +3,7 @@
 
 pub mod erasure;
 pub mod objection;
+pub mod rectification;
 mod repo;
 pub mod restriction;
 pub mod service;

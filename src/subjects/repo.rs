@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::erasure::ERASED;
 use crate::db::schema::{
-    appeals, decisions, idempotency_keys, initial_views, notices, outbox, reviews, subject_notices, subject_objections,
-    subject_restrictions, web_sessions, webhook_deliveries,
+    appeals, decisions, idempotency_keys, initial_views, notices, outbox, rectifications, reviews, subject_notices,
+    subject_objections, subject_restrictions, web_sessions, webhook_deliveries,
 };
 use crate::db::{DbConnection, DbError};
 use crate::decisions::model::DecisionRow;
@@ -139,6 +139,7 @@ pub fn scrub(
     .execute(conn)?;
 
     diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
+    diesel::delete(rectifications::table.filter(rectifications::subject_id.eq(subject_id))).execute(conn)?;
     diesel::delete(subject_objections::table.filter(subject_objections::subject_id.eq(subject_id))).execute(conn)?;
     diesel::delete(subject_notices::table.filter(subject_notices::subject_id.eq(subject_id))).execute(conn)?;
     Ok(appeal_ids.len())
@@ -199,5 +200,46 @@ pub fn refresh_held_deliveries(
         webhook_deliveries::next_attempt_at.eq(now),
     ))
     .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_rectification(conn: &mut DbConnection, r: &super::rectification::Rectification) -> Result<(), DbError> {
+    diesel::insert_into(rectifications::table)
+        .values((
+            rectifications::id.eq(&r.id),
+            rectifications::subject_id.eq(&r.subject_id),
+            rectifications::decision_id.eq(&r.decision_id),
+            rectifications::corrected_inputs.eq(&r.corrected_inputs),
+            rectifications::note.eq(&r.note),
+            rectifications::status.eq(&r.status),
+            rectifications::restricted.eq(r.restricted),
+            rectifications::created_at.eq(r.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn resolve_rectification(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    at: chrono::NaiveDateTime,
+    note: &str,
+) -> Result<(), DbError> {
+    diesel::update(rectifications::table.find(id))
+        .set((
+            rectifications::status.eq(status),
+            rectifications::resolved_at.eq(at),
+            rectifications::resolution_note.eq(note),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a decision's explanation (accepted rectification).
+pub fn set_explanation(conn: &mut DbConnection, decision_id: &str, explanation: &str) -> Result<(), DbError> {
+    diesel::update(decisions::table.find(decision_id))
+        .set(decisions::explanation.eq(explanation))
+        .execute(conn)?;
     Ok(())
 }

@@ -89,6 +89,85 @@ fn check_reason(reason: &str) -> Result<(), AppealError> {
     c.finish(()).map_err(AppealError::Invalid)
 }
 
+/// Restricts processing inside the caller's transaction; a no-op when already restricted.
+pub(crate) fn restrict_in_tx(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    subject_id: &str,
+    reason: &str,
+) -> Result<RestrictionView, AppealError> {
+    let reference = subject_ref(subject_id);
+    if let Some(since) = restricted_since(conn, subject_id)? {
+        return Ok(RestrictionView {
+            subject_ref: reference,
+            restricted: true,
+            since: Some(since.and_utc()),
+            notice: None,
+        });
+    }
+    let now = db::now();
+    super::repo::insert_restriction(conn, subject_id, reason, &actor.id, now)?;
+    announce(conn, "subject.restricted", subject_id)?;
+    audit::repo::record(
+        conn,
+        actor,
+        Event {
+            action: "subject.restricted",
+            object_type: "subject",
+            object_id: &reference,
+            details: json!({}),
+        },
+    )?;
+    Ok(RestrictionView {
+        subject_ref: reference,
+        restricted: true,
+        since: Some(now.and_utc()),
+        notice: None,
+    })
+}
+
+/// Lifts a restriction inside the caller's transaction: first the notice to the subject, then
+/// the lift. `NotFound` when the subject is not restricted.
+pub(crate) fn lift_in_tx(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    subject_id: &str,
+    reason: &str,
+) -> Result<RestrictionView, AppealError> {
+    if restricted_since(conn, subject_id)?.is_none() {
+        return Err(AppealError::NotFound);
+    }
+    let notice = SubjectNotice {
+        id: uuid::Uuid::now_v7().to_string(),
+        subject_id: subject_id.to_owned(),
+        kind: "restriction_lift".into(),
+        body: templates::restriction_lift(reason),
+        created_at: db::now(),
+    };
+    super::repo::insert_subject_notice(conn, &notice)?;
+    super::repo::delete_restriction(conn, subject_id)?;
+    // Webhooks held back during the restriction get a fresh retry window.
+    super::repo::refresh_held_deliveries(conn, subject_id, notice.created_at)?;
+    announce(conn, "subject.restriction_lifted", subject_id)?;
+    let reference = subject_ref(subject_id);
+    audit::repo::record(
+        conn,
+        actor,
+        Event {
+            action: "subject.restriction_lifted",
+            object_type: "subject",
+            object_id: &reference,
+            details: json!({"notice_id": notice.id}),
+        },
+    )?;
+    Ok(RestrictionView {
+        subject_ref: reference,
+        restricted: false,
+        since: None,
+        notice: Some(notice),
+    })
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn restrict(
     db: &Db,
@@ -97,39 +176,8 @@ pub async fn restrict(
     input: RestrictionInput,
 ) -> Result<RestrictionView, AppealError> {
     check_reason(&input.reason)?;
-    db.write(move |conn| {
-        write_tx(conn, |conn| {
-            let reference = subject_ref(&subject_id);
-            if let Some(since) = restricted_since(conn, &subject_id)? {
-                return Ok(RestrictionView {
-                    subject_ref: reference,
-                    restricted: true,
-                    since: Some(since.and_utc()),
-                    notice: None,
-                });
-            }
-            let now = db::now();
-            super::repo::insert_restriction(conn, &subject_id, &input.reason, &actor.id, now)?;
-            announce(conn, "subject.restricted", &subject_id)?;
-            audit::repo::record(
-                conn,
-                &actor,
-                Event {
-                    action: "subject.restricted",
-                    object_type: "subject",
-                    object_id: &reference,
-                    details: json!({}),
-                },
-            )?;
-            Ok(RestrictionView {
-                subject_ref: reference,
-                restricted: true,
-                since: Some(now.and_utc()),
-                notice: None,
-            })
-        })
-    })
-    .await
+    db.write(move |conn| write_tx(conn, |conn| restrict_in_tx(conn, &actor, &subject_id, &input.reason)))
+        .await
 }
 
 /// Lifts a restriction: first the notice to the subject, then the lift, in one transaction.
@@ -141,41 +189,6 @@ pub async fn lift(
     input: RestrictionInput,
 ) -> Result<RestrictionView, AppealError> {
     check_reason(&input.reason)?;
-    db.write(move |conn| {
-        write_tx(conn, |conn| {
-            if restricted_since(conn, &subject_id)?.is_none() {
-                return Err(AppealError::NotFound);
-            }
-            let notice = SubjectNotice {
-                id: uuid::Uuid::now_v7().to_string(),
-                subject_id: subject_id.clone(),
-                kind: "restriction_lift".into(),
-                body: templates::restriction_lift(&input.reason),
-                created_at: db::now(),
-            };
-            super::repo::insert_subject_notice(conn, &notice)?;
-            super::repo::delete_restriction(conn, &subject_id)?;
-            // Webhooks held back during the restriction get a fresh retry window.
-            super::repo::refresh_held_deliveries(conn, &subject_id, notice.created_at)?;
-            announce(conn, "subject.restriction_lifted", &subject_id)?;
-            let reference = subject_ref(&subject_id);
-            audit::repo::record(
-                conn,
-                &actor,
-                Event {
-                    action: "subject.restriction_lifted",
-                    object_type: "subject",
-                    object_id: &reference,
-                    details: json!({"notice_id": notice.id}),
-                },
-            )?;
-            Ok(RestrictionView {
-                subject_ref: reference,
-                restricted: false,
-                since: None,
-                notice: Some(notice),
-            })
-        })
-    })
-    .await
+    db.write(move |conn| write_tx(conn, |conn| lift_in_tx(conn, &actor, &subject_id, &input.reason)))
+        .await
 }

@@ -25,6 +25,8 @@ pub struct SubjectExport {
     pub recipients: Vec<Recipient>,
     /// Notices that belong to no appeal (e.g. before a restriction was lifted).
     pub notices: Vec<super::restriction::SubjectNotice>,
+    /// Rectifications asked for and how they were resolved (Art. 16).
+    pub rectifications: Vec<super::rectification::Rectification>,
     /// Objections to processing and how they were answered (Art. 21).
     pub objections: Vec<super::objection::Objection>,
     /// Since when processing is restricted, if it is (Art. 18).
@@ -134,6 +136,7 @@ fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Res
     Ok(SubjectExport {
         notices: super::restriction::notices_of(conn, subject_id)?,
         objections: super::objection::of_subject(conn, subject_id)?,
+        rectifications: super::rectification::of_subject(conn, subject_id)?,
         restricted_since: super::restriction::restricted_since(conn, subject_id)?.map(|t| t.and_utc()),
         subject_id: subject_id.to_owned(),
         generated_at: Utc::now(),

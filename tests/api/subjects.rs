@@ -702,3 +702,124 @@ mod objection {
         assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     }
 }
+
+mod rectification {
+    use recourse::domain::Role;
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    use crate::helpers::{assert_problem, review_body, spawn_app};
+
+    #[tokio::test]
+    async fn a_rectification_restricts_until_resolved_and_then_every_read_shows_the_correction() {
+        let app = spawn_app().await;
+        app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+        let appeal = app.queued_appeal("r-1", "subject-1").await;
+        let decision = app
+            .with_db({
+                use diesel::prelude::*;
+                use recourse::db::schema::appeals;
+                let id = appeal.clone();
+                move |c| appeals::table.find(id).select(appeals::decision_id).first::<String>(c)
+            })
+            .await;
+        let body =
+            json!({"decision_id": decision, "corrected_inputs": {"annual_income": 41000}, "note": "Payslips attached"});
+        let res = app
+            .post_json(
+                "/v1/subjects/subject-1/rectifications",
+                &app.token(Role::Subject, "subject-2"),
+                &body,
+            )
+            .await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        let res = app
+            .post_json(
+                "/v1/subjects/subject-1/rectifications",
+                &app.token(Role::Subject, "subject-1"),
+                &body,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let rect: Value = res.json().await.unwrap();
+        assert_eq!(
+            (rect["status"].as_str(), rect["restricted"].as_bool()),
+            (Some("pending"), Some(true))
+        );
+
+        // While accuracy is contested, processing is restricted: the appeal is not claimable.
+        assert!(app.claim("rev-1").await.is_none());
+        let types = app.outbox_types().await;
+        assert!(
+            types.contains(&"decision.rectification_requested".to_owned())
+                && types.contains(&"subject.restricted".to_owned())
+        );
+
+        let path = format!(
+            "/v1/subjects/subject-1/rectifications/{}/resolution",
+            rect["id"].as_str().unwrap()
+        );
+        let res = app
+            .post_json(
+                &path,
+                &app.token_for(Role::Agent),
+                &json!({"accept": true, "note": "ok"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+        let res = app
+            .post_json(
+                &path,
+                &app.token_for(Role::Dpo),
+                &json!({"accept": true, "note": "Payslips confirm 41,000"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "accepted");
+
+        let d: Value = app
+            .get(
+                &format!("/v1/decisions/{decision}"),
+                &app.token(Role::Subject, "subject-1"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(d["explanation"]["inputs"]["annual_income"], 41000);
+        assert!(app.outbox_types().await.contains(&"decision.rectified".to_owned()));
+        let export: Value = app
+            .get("/v1/subjects/subject-1/export", &app.token(Role::Subject, "subject-1"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(export["restricted_since"], Value::Null, "the restriction is lifted");
+        assert_eq!(export["notices"][0]["kind"], "restriction_lift");
+        assert_eq!(export["rectifications"][0]["status"], "accepted");
+        assert_eq!(
+            export["decisions"][0]["decision"]["explanation"]["inputs"]["annual_income"],
+            41000
+        );
+
+        // Claimable again, and the label carries the corrected value.
+        let (claimed, token, _) = app.claim("rev-1").await.unwrap();
+        assert_eq!(claimed, appeal);
+        app.review("rev-1", &appeal, &review_body(&token, "overturn")).await;
+        let labels = app
+            .get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(labels.contains("41000"), "{labels}");
+        let res = app
+            .post_json(
+                &path,
+                &app.token_for(Role::Dpo),
+                &json!({"accept": false, "note": "again"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+}

@@ -1,0 +1,219 @@
+//! Rectification (GDPR Art. 16). A subject (or an agent or DPO for them) says which inputs of a
+//! decision were wrong. While that is pending, processing is restricted (Art. 18(1)(a)); a DPO
+//! then accepts it, and the corrected values replace the originals in every later read, export and
+//! label, or rejects it. Engines are told of the request and of the correction (Art. 19).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::restriction::{lift_in_tx, restrict_in_tx};
+use super::subject_ref;
+use crate::appeals::AppealError;
+use crate::audit::{self, repo::Event};
+use crate::db::schema::rectifications;
+use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::domain::validation::Checker;
+use crate::domain::{Actor, Role};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationInput {
+    pub decision_id: String,
+    pub corrected_inputs: BTreeMap<String, Value>,
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionInput {
+    pub accept: bool,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct Rectification {
+    pub id: String,
+    #[serde(skip)]
+    pub subject_id: String,
+    pub decision_id: String,
+    #[serde(serialize_with = "as_json")]
+    pub corrected_inputs: String,
+    pub note: String,
+    pub status: String,
+    /// Whether this rectification put the restriction in place.
+    pub restricted: bool,
+    #[serde(serialize_with = "as_utc")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "opt_utc")]
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolution_note: Option<String>,
+}
+
+fn as_json<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
+    serde_json::from_str::<Value>(raw).unwrap_or(Value::Null).serialize(s)
+}
+
+fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    t.and_utc().serialize(s)
+}
+
+fn opt_utc<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    t.map(|t| t.and_utc()).serialize(s)
+}
+
+pub const PENDING: &str = "pending";
+
+pub fn of_subject(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<Rectification>, DbError> {
+    Ok(rectifications::table
+        .filter(rectifications::subject_id.eq(subject_id))
+        .order(rectifications::created_at.asc())
+        .load(conn)?)
+}
+
+fn find(conn: &mut DbConnection, subject_id: &str, id: &str) -> Result<Option<Rectification>, DbError> {
+    Ok(rectifications::table
+        .find(id)
+        .filter(rectifications::subject_id.eq(subject_id))
+        .first(conn)
+        .optional()?)
+}
+
+fn pending_count(conn: &mut DbConnection, subject_id: &str) -> Result<i64, DbError> {
+    Ok(rectifications::table
+        .filter(rectifications::subject_id.eq(subject_id))
+        .filter(rectifications::status.eq(PENDING))
+        .count()
+        .get_result(conn)?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn request(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    input: RectificationInput,
+) -> Result<Rectification, AppealError> {
+    if actor.is(Role::Subject) && actor.id != subject_id {
+        return Err(AppealError::NotFound);
+    }
+    let mut c = Checker::default();
+    if input.corrected_inputs.is_empty() {
+        c.fail("/corrected_inputs", "name at least one corrected input");
+    }
+    c.scalar_map("/corrected_inputs", &input.corrected_inputs, 256);
+    c.prose("/note", &input.note, 2000);
+    c.finish(()).map_err(AppealError::Invalid)?;
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let decision = crate::decisions::repo::find(conn, &input.decision_id)?
+                .filter(|d| d.subject_id == subject_id)
+                .ok_or(AppealError::NotFound)?;
+            let already = super::restriction::restricted_since(conn, &subject_id)?.is_some();
+            if !already {
+                restrict_in_tx(
+                    conn,
+                    &actor,
+                    &subject_id,
+                    "accuracy contested: rectification pending (Art. 18(1)(a))",
+                )?;
+            }
+            let row = Rectification {
+                id: uuid::Uuid::now_v7().to_string(),
+                subject_id: subject_id.clone(),
+                decision_id: decision.id.clone(),
+                corrected_inputs: json!(input.corrected_inputs).to_string(),
+                note: input.note.clone(),
+                status: PENDING.into(),
+                restricted: !already,
+                created_at: db::now(),
+                resolved_at: None,
+                resolution_note: None,
+            };
+            super::repo::insert_rectification(conn, &row)?;
+            crate::outbox::enqueue(
+                conn,
+                "decision.rectification_requested",
+                Some(&decision.engine_id),
+                None,
+                json!({"decision_id": decision.id, "external_id": decision.external_id, "rectification_id": row.id}),
+            )?;
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "subject.rectification_requested",
+                    object_type: "decision",
+                    object_id: &decision.id,
+                    details: json!({"rectification_id": row.id, "subject": subject_ref(&subject_id)}),
+                },
+            )?;
+            Ok(row)
+        })
+    })
+    .await
+}
+
+/// A DPO accepts (the corrected values replace the originals) or rejects a pending
+/// rectification; when the last pending one of a restriction it set is resolved, the
+/// restriction is lifted, notice first.
+#[tracing::instrument(skip_all)]
+pub async fn resolve(
+    db: &Db,
+    actor: Actor,
+    subject_id: String,
+    id: String,
+    input: ResolutionInput,
+) -> Result<Rectification, AppealError> {
+    let mut c = Checker::default();
+    c.prose("/note", &input.note, 2000);
+    c.finish(()).map_err(AppealError::Invalid)?;
+    db.write(move |conn| {
+        write_tx(conn, |conn| {
+            let row = find(conn, &subject_id, &id)?.ok_or(AppealError::NotFound)?;
+            if row.status != PENDING {
+                return Err(AppealError::Forbidden(format!("the rectification is already {}", row.status)));
+            }
+            let decision = crate::decisions::repo::find(conn, &row.decision_id)?.ok_or(AppealError::NotFound)?;
+            let status = if input.accept { "accepted" } else { "rejected" };
+            let now = db::now();
+            if input.accept {
+                let corrected: BTreeMap<String, Value> = serde_json::from_str(&row.corrected_inputs).unwrap_or_default();
+                let mut explanation: Value = serde_json::from_str(&decision.explanation).unwrap_or_else(|_| json!({}));
+                for (feature, value) in &corrected {
+                    explanation["inputs"][feature] = value.clone();
+                }
+                super::repo::set_explanation(conn, &decision.id, &explanation.to_string())?;
+                crate::outbox::enqueue(
+                    conn,
+                    "decision.rectified",
+                    Some(&decision.engine_id),
+                    None,
+                    json!({"decision_id": decision.id, "external_id": decision.external_id, "corrected_inputs": corrected}),
+                )?;
+            }
+            super::repo::resolve_rectification(conn, &row.id, status, now, &input.note)?;
+            if row.restricted && pending_count(conn, &subject_id)? == 0 {
+                match lift_in_tx(conn, &actor, &subject_id, "the accuracy of your data has been settled") {
+                    Ok(_) | Err(AppealError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "subject.rectification_resolved",
+                    object_type: "decision",
+                    object_id: &decision.id,
+                    details: json!({"rectification_id": row.id, "status": status}),
+                },
+            )?;
+            find(conn, &subject_id, &id)?.ok_or(AppealError::NotFound)
+        })
+    })
+    .await
+}
