@@ -486,6 +486,15 @@ impl TestApp {
         drained
     }
 
+    /// The label export for retraining, as a DPO sees it.
+    pub async fn labels(&self) -> String {
+        self.get("/v1/feedback/labels.jsonl", &self.token_for(Role::Dpo))
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The token of a one-time web login link (`/ui/login/link?t=…`).
     pub fn login_link_token(&self, role: Role, sub: &str) -> String {
         self.minter

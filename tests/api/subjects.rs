@@ -325,16 +325,7 @@ mod erasure {
             !surviving_markers(&app).await.is_empty(),
             "the canary must be present before erasure"
         );
-        let labels = app
-            .client
-            .get(app.url("/v1/feedback/labels.jsonl"))
-            .bearer_auth(app.token_for(Role::Dpo))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let labels = app.labels().await;
         assert!(
             labels.contains(&decision_id),
             "a reviewed decision is a label before erasure"
@@ -374,16 +365,7 @@ mod erasure {
         assert!(app.outbox_types().await.contains(&"subject.erased".to_owned()));
 
         // The retraining export leaves the erased decision out.
-        let labels = app
-            .client
-            .get(app.url("/v1/feedback/labels.jsonl"))
-            .bearer_auth(app.token_for(Role::Dpo))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let labels = app.labels().await;
         assert!(!labels.contains(&decision_id), "{labels}");
 
         // Erasing twice changes nothing.
@@ -519,12 +501,7 @@ mod restriction {
         assert!(!feed.to_string().contains("r-s-0\""));
 
         // A decided subject who becomes restricted drops out of the labels.
-        let labels_before = app
-            .get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let labels_before = app.labels().await;
         let subject = "r-s-10";
         app.post_json(
             &format!("/v1/subjects/{subject}/restriction"),
@@ -532,12 +509,7 @@ mod restriction {
             &json!({"reason": "objection pending"}),
         )
         .await;
-        let labels_after = app
-            .get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let labels_after = app.labels().await;
         assert_eq!(labels_after.lines().count() + 1, labels_before.lines().count());
 
         // Lifting: the notice first, then the appeal is claimable again.
@@ -598,14 +570,7 @@ mod objection {
         let appeal = app.queued_appeal("before", "objector").await;
         let (_, token, _) = app.claim("rev-1").await.unwrap();
         app.review("rev-1", &appeal, &review_body(&token, "overturn")).await;
-        let labels = || async {
-            app.get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
-                .await
-                .text()
-                .await
-                .unwrap()
-        };
-        assert_eq!(labels().await.lines().count(), 1);
+        assert_eq!(app.labels().await.lines().count(), 1);
 
         let res = app
             .post_json(
@@ -627,7 +592,7 @@ mod objection {
         assert_eq!(body["results"][0]["status"], "refused");
         assert_eq!(body["results"][1]["status"], "created");
         assert_eq!(
-            labels().await.lines().count(),
+            app.labels().await.lines().count(),
             0,
             "objecting subjects are left out of labels"
         );
@@ -806,12 +771,7 @@ mod rectification {
         let (claimed, token, _) = app.claim("rev-1").await.unwrap();
         assert_eq!(claimed, appeal);
         app.review("rev-1", &appeal, &review_body(&token, "overturn")).await;
-        let labels = app
-            .get("/v1/feedback/labels.jsonl", &app.token_for(Role::Dpo))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let labels = app.labels().await;
         assert!(labels.contains("41000"), "{labels}");
         let res = app
             .post_json(
