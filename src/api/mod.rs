@@ -9,6 +9,7 @@ mod health;
 pub mod json;
 mod middleware;
 mod models;
+mod reports;
 mod routing;
 mod subjects;
 mod webhooks;
@@ -110,6 +111,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                     web::resource("/subjects/{subject_id}/rectifications/{id}/resolution")
                         .route(web::post().to(subjects::resolve_rectification)),
                 )
+                .service(web::resource("/reports/transparency").route(web::get().to(reports::transparency_report)))
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))

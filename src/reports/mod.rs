@@ -4,5 +4,6 @@
 
 pub mod repo;
 pub mod service;
+pub mod transparency;
 
 pub use service::{Dashboard, ModelRate, OpenAppeal, PendingApproval, SlaBuckets, SupervisorAppeal};

@@ -15,6 +15,7 @@ mod helpers;
 mod instances;
 mod models;
 mod queue;
+mod reports;
 mod stats;
 mod subjects;
 mod ui;

@@ -1,0 +1,40 @@
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+
+use crate::auth::require_role;
+use crate::db::Db;
+use crate::domain::{Actor, Role};
+use crate::error::ApiError;
+use crate::reports::transparency;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Start of the window (inclusive); default one year before `to`.
+    from: Option<DateTime<Utc>>,
+    /// End of the window (exclusive); default now.
+    to: Option<DateTime<Utc>>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn transparency_report(
+    db: web::Data<Db>,
+    actor: Actor,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo, Role::Supervisor, Role::Admin])?;
+    let ReportQuery { from, to, format } = query.into_inner();
+    let to = to.unwrap_or_else(Utc::now);
+    let from = from.unwrap_or(to - Duration::days(365));
+    let report = transparency::transparency(&db, from, to).await?;
+    match format.as_deref() {
+        None | Some("json") => Ok(HttpResponse::Ok().json(report)),
+        Some("csv") => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(report.to_csv())),
+        Some(_) => Err(ApiError::invalid_field("/format", "must be json or csv")),
+    }
+}
