@@ -112,6 +112,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                         .route(web::post().to(subjects::resolve_rectification)),
                 )
                 .service(web::resource("/reports/transparency").route(web::get().to(reports::transparency_report)))
+                .service(web::resource("/reports/reviewers").route(web::get().to(reports::reviewer_report)))
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))

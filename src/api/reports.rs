@@ -38,3 +38,10 @@ pub async fn transparency_report(
         Some(_) => Err(ApiError::invalid_field("/format", "must be json or csv")),
     }
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn reviewer_report(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    require_role(&actor, &[Role::Dpo, Role::Supervisor, Role::Admin])?;
+    let items = crate::reports::reviewers::reviewers(&db).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

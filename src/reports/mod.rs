@@ -3,6 +3,7 @@
 //! version's decisions. Read-only queries; the screens that show them stay free of SQL.
 
 pub mod repo;
+pub mod reviewers;
 pub mod service;
 pub mod transparency;
 

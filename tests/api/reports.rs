@@ -89,3 +89,36 @@ async fn the_transparency_report_counts_what_happened_to_appeals() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_reviewer_report_shows_agreement_and_time_per_case() {
+    let app = spawn_app().await;
+    app.configure_reviewer("rev-1", &["credit_limit"], 5).await;
+    for (i, outcome) in ["uphold", "overturn", "uphold"].iter().enumerate() {
+        let appeal = app.queued_appeal(&format!("rr-{i}"), &format!("s-{i}")).await;
+        let (claimed, token, _) = app.claim("rev-1").await.unwrap();
+        assert_eq!(claimed, appeal);
+        app.review("rev-1", &appeal, &review_body(&token, outcome)).await;
+    }
+    let report: Value = app
+        .get("/v1/reports/reviewers", &app.token_for(Role::Supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let line = &report["items"][0];
+    assert_eq!(line["reviewer_id"], "rev-1");
+    assert_eq!(line["reviews"], 3);
+    assert!((line["agreement_with_model"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert!(line["median_seconds_per_case"].as_f64().unwrap() < 60.0);
+    assert_eq!(
+        line["possible_rubber_stamping"], false,
+        "three reviews are too few to judge"
+    );
+    assert_problem(
+        app.get("/v1/reports/reviewers", &app.token_for(Role::Reviewer)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
