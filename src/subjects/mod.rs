@@ -17,6 +17,30 @@ pub fn subject_ref(subject_id: &str) -> String {
     format!("subj_{}", &hex::encode(digest)[..24])
 }
 
+/// Tells each engine holding the subject's decisions (GDPR Art. 19), with the engine's own
+/// references added to `data`. Not addressed by subject: the announcement must reach the engine
+/// even while the subject is restricted, and it carries no personal data beyond those references.
+pub(crate) fn announce_to_engines(
+    conn: &mut crate::db::DbConnection,
+    event: &str,
+    subject_id: &str,
+    data: serde_json::Value,
+) -> Result<(), crate::db::DbError> {
+    let mut by_engine: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+    for d in crate::decisions::repo::all_for_subject(conn, subject_id)? {
+        by_engine
+            .entry(d.engine_id)
+            .or_default()
+            .push(serde_json::json!({"decision_id": d.id, "external_id": d.external_id}));
+    }
+    for (engine, refs) in by_engine {
+        let mut payload = data.clone();
+        payload["decisions"] = serde_json::json!(refs);
+        crate::outbox::enqueue(conn, event, Some(&engine), None, payload)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

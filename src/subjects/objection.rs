@@ -2,12 +2,10 @@
 //! subject (engines get 409) and keeps them out of label exports, until a privacy officer records
 //! compelling legitimate grounds. A direct-marketing objection is absolute (Art. 21(3)).
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::subject_ref;
 use crate::appeals::AppealError;
@@ -94,22 +92,6 @@ pub fn objecting_to_profiling(conn: &mut DbConnection, subjects: &[&str]) -> Res
         .load(conn)?)
 }
 
-fn announce(conn: &mut DbConnection, event: &str, subject_id: &str, data: Value) -> Result<(), DbError> {
-    let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for d in crate::decisions::repo::all_for_subject(conn, subject_id)? {
-        by_engine
-            .entry(d.engine_id)
-            .or_default()
-            .push(json!({"decision_id": d.id, "external_id": d.external_id}));
-    }
-    for (engine, refs) in by_engine {
-        let mut payload = data.clone();
-        payload["decisions"] = json!(refs);
-        crate::outbox::enqueue(conn, event, Some(&engine), None, payload)?;
-    }
-    Ok(())
-}
-
 fn check(grounds: &str) -> Result<(), AppealError> {
     let mut c = Checker::default();
     c.prose("/grounds", grounds, 2000);
@@ -132,23 +114,8 @@ pub async fn object(
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
-            diesel::delete(
-                subject_objections::table
-                    .filter(subject_objections::subject_id.eq(&subject_id))
-                    .filter(subject_objections::scope.eq(input.scope.as_str())),
-            )
-            .execute(conn)
-            .map_err(DbError::from)?;
-            diesel::insert_into(subject_objections::table)
-                .values((
-                    subject_objections::subject_id.eq(&subject_id),
-                    subject_objections::scope.eq(input.scope.as_str()),
-                    subject_objections::grounds.eq(&input.grounds),
-                    subject_objections::created_at.eq(now),
-                ))
-                .execute(conn)
-                .map_err(DbError::from)?;
-            announce(conn, "subject.objected", &subject_id, json!({"scope": input.scope}))?;
+            super::repo::replace_objection(conn, &subject_id, input.scope.as_str(), &input.grounds, now)?;
+            super::announce_to_engines(conn, "subject.objected", &subject_id, json!({"scope": input.scope}))?;
             let reference = subject_ref(&subject_id);
             audit::repo::record(
                 conn,
@@ -183,23 +150,18 @@ pub async fn override_with_compelling_grounds(
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
-            let updated = diesel::update(
-                subject_objections::table
-                    .filter(subject_objections::subject_id.eq(&subject_id))
-                    .filter(subject_objections::scope.eq(input.scope.as_str()))
-                    .filter(subject_objections::compelling_grounds.is_null()),
-            )
-            .set((
-                subject_objections::compelling_grounds.eq(&input.grounds),
-                subject_objections::overridden_by.eq(&actor.id),
-                subject_objections::overridden_at.eq(now),
-            ))
-            .execute(conn)
-            .map_err(DbError::from)?;
+            let updated = super::repo::override_objection(
+                conn,
+                &subject_id,
+                input.scope.as_str(),
+                &input.grounds,
+                &actor.id,
+                now,
+            )?;
             if updated == 0 {
                 return Err(AppealError::NotFound);
             }
-            announce(
+            super::announce_to_engines(
                 conn,
                 "subject.objection_overridden",
                 &subject_id,

@@ -243,3 +243,51 @@ pub fn set_explanation(conn: &mut DbConnection, decision_id: &str, explanation: 
         .execute(conn)?;
     Ok(())
 }
+
+/// Records (or renews) an objection: objecting again to a scope puts it back in force.
+pub fn replace_objection(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    scope: &str,
+    grounds: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::delete(
+        subject_objections::table
+            .filter(subject_objections::subject_id.eq(subject_id))
+            .filter(subject_objections::scope.eq(scope)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(subject_objections::table)
+        .values((
+            subject_objections::subject_id.eq(subject_id),
+            subject_objections::scope.eq(scope),
+            subject_objections::grounds.eq(grounds),
+            subject_objections::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records compelling grounds against an objection in force. Returns how many rows changed.
+pub fn override_objection(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    scope: &str,
+    grounds: &str,
+    by: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        subject_objections::table
+            .filter(subject_objections::subject_id.eq(subject_id))
+            .filter(subject_objections::scope.eq(scope))
+            .filter(subject_objections::compelling_grounds.is_null()),
+    )
+    .set((
+        subject_objections::compelling_grounds.eq(grounds),
+        subject_objections::overridden_by.eq(by),
+        subject_objections::overridden_at.eq(at),
+    ))
+    .execute(conn)?)
+}

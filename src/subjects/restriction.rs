@@ -3,12 +3,10 @@
 //! without data, and label exports leave them out. The subject is sent a notice before the
 //! restriction is lifted, and engines hear of both (Art. 19).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::subject_ref;
 use crate::appeals::AppealError;
@@ -67,22 +65,6 @@ pub fn notices_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<Subje
 }
 
 /// Tells each engine holding the subject's decisions, with its own references.
-fn announce(conn: &mut DbConnection, event: &str, subject_id: &str) -> Result<(), DbError> {
-    let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for d in crate::decisions::repo::all_for_subject(conn, subject_id)? {
-        by_engine
-            .entry(d.engine_id)
-            .or_default()
-            .push(json!({"decision_id": d.id, "external_id": d.external_id}));
-    }
-    for (engine, refs) in by_engine {
-        // Not addressed by subject: the announcement itself must reach the engine although the
-        // subject is restricted; it carries only the engine's own references.
-        crate::outbox::enqueue(conn, event, Some(&engine), None, json!({"decisions": refs}))?;
-    }
-    Ok(())
-}
-
 fn check_reason(reason: &str) -> Result<(), AppealError> {
     let mut c = Checker::default();
     c.prose("/reason", reason, 2000);
@@ -107,7 +89,7 @@ pub(crate) fn restrict_in_tx(
     }
     let now = db::now();
     super::repo::insert_restriction(conn, subject_id, reason, &actor.id, now)?;
-    announce(conn, "subject.restricted", subject_id)?;
+    super::announce_to_engines(conn, "subject.restricted", subject_id, json!({}))?;
     audit::repo::record(
         conn,
         actor,
@@ -148,7 +130,7 @@ pub(crate) fn lift_in_tx(
     super::repo::delete_restriction(conn, subject_id)?;
     // Webhooks held back during the restriction get a fresh retry window.
     super::repo::refresh_held_deliveries(conn, subject_id, notice.created_at)?;
-    announce(conn, "subject.restriction_lifted", subject_id)?;
+    super::announce_to_engines(conn, "subject.restriction_lifted", subject_id, json!({}))?;
     let reference = subject_ref(subject_id);
     audit::repo::record(
         conn,
