@@ -129,15 +129,6 @@ pub(crate) fn load_decision(conn: &mut DbConnection, id: &str) -> Result<Decisio
     decisions::repo::find(conn, id)?.ok_or(AppealError::NotFound)
 }
 
-/// Whether `actor` may see this appeal; callers answer 404 when not.
-fn can_read(actor: &Actor, appeal: &AppealRow) -> bool {
-    match actor.role {
-        Role::Subject => appeal.subject_id == actor.id,
-        Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
-        Role::Engine | Role::Admin | Role::System => false,
-    }
-}
-
 #[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn file(
     db: &Db,
@@ -319,7 +310,7 @@ pub(crate) fn detail_in_tx(
 pub async fn get(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, AppealError> {
     db.run(move |conn| {
         let row = load_appeal(conn, &id)?;
-        if !can_read(&actor, &row) {
+        if !actor.may_read_subject(&row.subject_id) {
             return Err(AppealError::NotFound);
         }
         detail_in_tx(conn, &row, actor.role)
@@ -351,7 +342,7 @@ pub async fn withdraw(db: &Db, actor: Actor, id: String) -> Result<AppealDetail,
                 _ => false,
             };
             if !own {
-                return Err(if can_read(&actor, &row) {
+                return Err(if actor.may_read_subject(&row.subject_id) {
                     AppealError::Forbidden("only the subject or the agent who filed can withdraw an appeal".into())
                 } else {
                     AppealError::NotFound

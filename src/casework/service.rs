@@ -323,15 +323,6 @@ impl DecisionFile {
     }
 }
 
-/// Who may read a subject's decisions and appeals: the subject, and staff who handle them.
-fn may_read(actor: &Actor, subject_id: &str) -> bool {
-    match actor.role {
-        Role::Subject => actor.id == subject_id,
-        Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
-        Role::Engine | Role::Admin | Role::System => false,
-    }
-}
-
 fn file_in_tx(
     conn: &mut DbConnection,
     viewer: Role,
@@ -372,7 +363,7 @@ pub const MAX_FILES: i64 = 200;
 /// gets `NotFound`; a staff lookup is audited.
 #[tracing::instrument(skip_all)]
 pub async fn subject_files(db: &Db, actor: Actor, subject_id: String) -> Result<Vec<DecisionFile>, AppealError> {
-    if !may_read(&actor, &subject_id) {
+    if !actor.may_read_subject(&subject_id) {
         return Err(if actor.is(Role::Subject) {
             AppealError::NotFound
         } else {
@@ -401,7 +392,7 @@ pub async fn decision_file(db: &Db, actor: Actor, decision_id: String) -> Result
     db.run(move |conn| {
         write_tx(conn, |conn| {
             let row = decisions::repo::find(conn, &decision_id)?
-                .filter(|row| may_read(&actor, &row.subject_id))
+                .filter(|row| actor.may_read_subject(&row.subject_id))
                 .ok_or(AppealError::NotFound)?;
             audit_staff_reads(conn, &actor, std::slice::from_ref(&row.id), "decision_file")?;
             file_in_tx(conn, actor.role, row)

@@ -79,6 +79,17 @@ impl Actor {
         roles.contains(&self.role)
     }
 
+    /// Whether this actor may read a subject's decisions and appeals: the subject themself, and
+    /// the staff who handle appeals. Callers answer 404 when not, so that the existence of other
+    /// people's records is not revealed.
+    pub fn may_read_subject(&self, subject_id: &str) -> bool {
+        match self.role {
+            Role::Subject => self.id == subject_id,
+            Role::Agent | Role::Reviewer | Role::Supervisor | Role::Dpo => true,
+            Role::Engine | Role::Admin | Role::System => false,
+        }
+    }
+
     /// The actor for work the system does on its own (CLI, demo seeding, background workers).
     pub fn system(id: &str) -> Self {
         Self {
