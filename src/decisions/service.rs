@@ -254,10 +254,11 @@ fn can_read(actor: &Actor, row: &DecisionRow) -> bool {
 
 #[tracing::instrument(skip_all, fields(decision_id = %id))]
 pub async fn get(db: &Db, actor: Actor, id: String) -> Result<Decision, DecisionError> {
-    db.run(move |conn| {
+    audit::access::read(db, actor.role, move |conn| {
         let row = repo::find(conn, &id)?
             .filter(|row| can_read(&actor, row))
             .ok_or(DecisionError::NotFound)?;
+        audit::access::record_reads(conn, &actor, "decision", std::slice::from_ref(&row.id), "api")?;
         Ok(row.try_into()?)
     })
     .await
@@ -282,13 +283,15 @@ pub async fn list_for_subject(
         return Err(DecisionError::NotFound);
     }
     let limit = limit.clamp(1, MAX_PAGE);
-    db.run(move |conn| {
+    audit::access::read(db, actor.role, move |conn| {
         let engine = actor.is(Role::Engine).then_some(actor.id.as_str());
-        let rows = repo::page_for_subject(conn, &subject_id, engine, after.as_deref(), limit + 1)?;
+        let mut rows = repo::page_for_subject(conn, &subject_id, engine, after.as_deref(), limit + 1)?;
         let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        audit::access::record_reads(conn, &actor, "decision", &ids, "api_subject_list")?;
         let items = rows
             .into_iter()
-            .take(limit as usize)
             .map(Decision::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = if has_more {

@@ -5,6 +5,7 @@
 mod appeals;
 mod audit;
 mod auth;
+mod breaches;
 mod decisions;
 mod docs;
 mod engines;
