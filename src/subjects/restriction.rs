@@ -67,6 +67,14 @@ pub(crate) fn send_notice(
     Ok(notice)
 }
 
+/// Those of `subjects` whose processing is restricted now.
+pub fn restricted_among(conn: &mut DbConnection, subjects: &[&str]) -> Result<Vec<String>, DbError> {
+    Ok(subject_restrictions::table
+        .filter(subject_restrictions::subject_id.eq_any(subjects))
+        .select(subject_restrictions::subject_id)
+        .load(conn)?)
+}
+
 pub fn restricted_since(conn: &mut DbConnection, subject_id: &str) -> Result<Option<chrono::NaiveDateTime>, DbError> {
     Ok(subject_restrictions::table
         .find(subject_id)
