@@ -351,7 +351,7 @@ impl World {
 /// The body an operation needs to reach its authorisation check with a valid request.
 fn body_for(method: &str, template: &str, role: Role, t: &Target, w: &World) -> Option<Value> {
     let reason = "Documented in the case file";
-    let body = match (method, template) {
+    let mut body = match (method, template) {
         ("POST", "/v1/engines") => json!({"id": w.fresh("engine"), "name": "Another engine"}),
         ("POST", "/v1/engines/{id}/endpoints") => json!({"url": "http://127.0.0.1:9/other"}),
         ("POST", "/v1/models/{name}/suspension") => json!({"reason": reason}),
@@ -382,6 +382,13 @@ fn body_for(method: &str, template: &str, role: Role, t: &Target, w: &World) -> 
         ("PUT", "/v1/policies/{decision_type}") => json!({"requires_approval": false}),
         _ => return None,
     };
+    let for_a_caller = [
+        "/v1/subjects/{subject_id}/objection",
+        "/v1/subjects/{subject_id}/rectifications",
+    ];
+    if role == Role::Agent && for_a_caller.contains(&template) {
+        body["identity_method"] = json!("knowledge_based");
+    }
     Some(body)
 }
 
@@ -465,4 +472,62 @@ async fn every_role_gets_exactly_the_declared_status_on_another_principals_objec
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// An agent may act for any caller, but only after checking who the caller is: as with filing
+/// an appeal and exporting, an objection or a rectification by an agent says how the caller's
+/// identity was verified, and the audit entry records that it was.
+#[tokio::test]
+async fn an_agent_acting_for_a_caller_must_say_how_their_identity_was_verified() {
+    use diesel::prelude::*;
+    use recourse::db::schema::audit_log::dsl as log;
+
+    let app = spawn_app_with(|_| {}).await;
+    let decision = app.decision_for("d-1", "caller").await;
+    let agent = app.token_for(Role::Agent);
+    let subject = app.token(Role::Subject, "caller");
+    let cases = [
+        (
+            "/v1/subjects/caller/objection",
+            json!({"scope": "profiling", "grounds": "Called in to object"}),
+            "subject.objected",
+        ),
+        (
+            "/v1/subjects/caller/rectifications",
+            json!({"decision_id": decision, "corrected_inputs": {"annual_income": 41000}, "note": "By phone"}),
+            "subject.rectification_requested",
+        ),
+    ];
+    for (path, body, action) in cases {
+        let res = app.post_json(path, &agent, &body).await;
+        let problem = crate::helpers::assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(crate::helpers::pointers(&problem), ["/identity_method"], "{path}");
+        let mut with_method = body.clone();
+        with_method["identity_method"] = json!("security questions");
+        let res = app.post_json(path, &subject, &with_method).await;
+        let problem = crate::helpers::assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(crate::helpers::pointers(&problem), ["/identity_method"], "{path}");
+        let refused: i64 = app
+            .with_db(move |c| log::audit_log.filter(log::action.eq(action)).count().get_result(c))
+            .await;
+        assert_eq!(refused, 0, "{path}: a refused request records nothing");
+
+        let res = app.post_json(path, &agent, &with_method).await;
+        assert!(res.status().is_success(), "{path}: {}", res.text().await.unwrap());
+        let details: Vec<String> = app
+            .with_db(move |c| {
+                log::audit_log
+                    .filter(log::action.eq(action))
+                    .select(log::details)
+                    .load(c)
+            })
+            .await;
+        assert_eq!(details.len(), 1);
+        let details: Value = serde_json::from_str(&details[0]).unwrap();
+        assert_eq!(details["identity_checked_by_agent"], true, "{details}");
+        assert!(
+            !details.to_string().contains("security questions"),
+            "free text stays out of the log"
+        );
+    }
 }
