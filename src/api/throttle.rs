@@ -1,5 +1,6 @@
 //! Failed-authentication throttle: each client address has a bucket of `auth_failures` tokens
-//! that refills over `auth_failure_window`. Every 401 answer takes a token; a client with no
+//! that refills over `auth_failure_window`. Every 401 answer (and every refused web sign-in)
+//! takes a token; a client with no
 //! token left is answered 429 with `Retry-After` before its request reaches any handler, so it
 //! cannot go on guessing tokens. Successful requests never take a token.
 //!
@@ -136,15 +137,25 @@ pub async fn throttle_failed_auth(
         }
         return Ok(req.into_response(response).map_into_right_body());
     }
+    let is_post = req.method() == actix_web::http::Method::POST;
+    let path = req.path().to_owned();
     let result = next.call(req).await;
     let status = match &result {
         Ok(res) => res.status(),
         Err(e) => e.as_response_error().status_code(),
     };
-    if status == StatusCode::UNAUTHORIZED {
+    if is_failed_authentication(is_post, &path, status) {
         throttle.record_failure(client, Instant::now());
     }
     result.map(ServiceResponse::map_into_left_body)
+}
+
+/// A 401 from the API, or a refused web sign-in: a pasted token refused by `POST /ui/login`
+/// (422, the form is shown again) or a login link refused by `/ui/login/link` (403).
+fn is_failed_authentication(is_post: bool, path: &str, status: StatusCode) -> bool {
+    status == StatusCode::UNAUTHORIZED
+        || (is_post && path == "/ui/login" && status == StatusCode::UNPROCESSABLE_ENTITY)
+        || (path == "/ui/login/link" && status == StatusCode::FORBIDDEN)
 }
 
 #[cfg(test)]

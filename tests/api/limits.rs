@@ -453,6 +453,47 @@ async fn failed_authentication_bursts_get_429_with_retry_after() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Refused web sign-ins count like API 401s: pasting tokens into the login form is no way
+/// around the throttle.
+#[tokio::test]
+async fn refused_web_sign_ins_count_as_failed_authentications() {
+    let app = spawn_app_with(|s| s.limits.auth_failures = 2).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(app.url("/ui/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = form.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    let csrf = form[at..].split('"').next().unwrap().to_owned();
+    let sign_in = |token: &str| {
+        browser
+            .post(app.url("/ui/login"))
+            .form(&[("csrf", csrf.as_str()), ("token", token)])
+            .send()
+    };
+    for _ in 0..2 {
+        let res = sign_in("not.a.token").await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = sign_in(&app.token_for(Role::Reviewer)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let res = browser
+        .get(app.url("/ui/login/link?t=not.a.token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
 #[tokio::test]
 async fn the_throttle_can_be_turned_off() {
     let app = spawn_app_with(|s| s.limits.auth_failures = 0).await;
