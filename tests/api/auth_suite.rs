@@ -50,6 +50,11 @@ fn rsa_key() -> EncodingKey {
     EncodingKey::from_rsa_pem(&std::fs::read(fixture("rsa_private.pem")).unwrap()).unwrap()
 }
 
+/// A key the attacker holds; its public half is `attacker_rsa_jwk.json`.
+fn attacker_rsa_key() -> EncodingKey {
+    EncodingKey::from_rsa_pem(&std::fs::read(fixture("attacker_rsa_private.pem")).unwrap()).unwrap()
+}
+
 fn ed_key() -> EncodingKey {
     EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519_private.pem")).unwrap()).unwrap()
 }
@@ -133,6 +138,15 @@ fn bad_tokens(listener: &str) -> Vec<(String, String)> {
         ),
     ));
     t.push((
+        "RS256 by another RSA key".into(),
+        signed(
+            &json!({"alg": "RS256", "typ": "JWT"}),
+            &claims(),
+            &attacker_rsa_key(),
+            Algorithm::RS256,
+        ),
+    ));
+    t.push((
         "EdDSA by another key".into(),
         signed(&json!({"alg": "EdDSA"}), &claims(), &ed_key(), Algorithm::EdDSA),
     ));
@@ -164,10 +178,12 @@ fn bad_tokens(listener: &str) -> Vec<(String, String)> {
             ),
         ));
     }
-    // Keys offered by the token itself: an attacker-held key, by URL or inline.
+    // Keys offered by the token itself: an attacker-held key, by URL or inline (the Ed25519
+    // one is the public half of ed25519_private.pem, which signs those tokens).
     let attacker_ed = json!({"kty": "OKP", "crv": "Ed25519",
-        "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
-    let attacker_rsa_jwk = json!({"kty": "RSA", "e": "AQAB", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw"});
+        "x": "4OV1LQWV2eG0W4YdKxtOwTYIxoS5I_oHk9LfKhL_FuM"});
+    let attacker_rsa_jwk: Value =
+        serde_json::from_slice(&std::fs::read(fixture("attacker_rsa_jwk.json")).unwrap()).unwrap();
     let jku = format!("http://{listener}/.well-known/jwks.json");
     let offered: [(&str, Value); 6] = [
         ("jku", json!({"alg": "RS256", "jku": jku, "kid": "attacker"})),
@@ -184,13 +200,12 @@ fn bad_tokens(listener: &str) -> Vec<(String, String)> {
         ),
     ];
     for (name, header) in offered {
-        // An RS256 header cannot be signed by the attacker's RSA key here (no second RSA key
-        // in the fixtures), so sign with HMAC over the header's own claim: the service must
-        // refuse it whatever the header offers.
+        // Each token is validly signed by the key its header offers (or points to): only the
+        // configured key may count.
         let token = if header["alg"] == "EdDSA" {
             signed(&header, &claims(), &ed_key(), Algorithm::EdDSA)
         } else {
-            hs256_raw(&header, &claims(), b"attacker")
+            signed(&header, &claims(), &attacker_rsa_key(), Algorithm::RS256)
         };
         t.push((format!("{name} header"), token));
     }
