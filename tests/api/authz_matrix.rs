@@ -4,7 +4,9 @@
 //! operation; the test walks it with a fresh object per cell, so cells are independent.
 //!
 //! Denials (403, 404, and 409 for a lease the actor does not hold) must leak nothing: their
-//! body is problem+json and names none of the object's ids or values.
+//! body is problem+json and names none of the object's ids or values. They change nothing
+//! either: row counts, and appeals and decisions by status, are the same before and after
+//! (the audit log is left out, since a denied access may be recorded there).
 //!
 //! To add an operation: add it to tests/api/routes.rs, add a line here, and, if it needs a
 //! body or an object of a new kind, a `Fx` variant and an arm in `body_for`.
@@ -406,6 +408,41 @@ fn token(app: &TestApp, role: Role) -> String {
     app.token_for(role)
 }
 
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct Tally {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    k: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// What a write would change: row counts of the written tables, appeals and decisions by status.
+async fn tallies(app: &TestApp) -> Vec<Tally> {
+    use diesel::RunQueryDsl;
+    let mut sql = String::from(
+        "SELECT 'appeals:' || status AS k, COUNT(*) AS n FROM appeals GROUP BY status \
+         UNION ALL SELECT 'decisions:' || status, COUNT(*) FROM decisions GROUP BY status",
+    );
+    for table in [
+        "engines",
+        "webhook_endpoints",
+        "reviews",
+        "notices",
+        "outbox",
+        "reviewers",
+        "queues",
+        "decision_type_policies",
+        "model_suspensions",
+        "subject_restrictions",
+        "subject_objections",
+        "rectifications",
+    ] {
+        sql.push_str(&format!(" UNION ALL SELECT '{table}', COUNT(*) FROM {table}"));
+    }
+    sql.push_str(" ORDER BY k");
+    app.with_db(move |c| diesel::sql_query(sql).load(c)).await
+}
+
 #[tokio::test]
 async fn the_matrix_covers_every_protected_operation_once() {
     let mut listed: Vec<(&str, &str)> = MATRIX.iter().map(|(m, p, _, _)| (*m, *p)).collect();
@@ -426,6 +463,10 @@ async fn every_role_gets_exactly_the_declared_status_on_another_principals_objec
     for (method, template, fx, cells) in MATRIX {
         for (role, expect) in ROLES.into_iter().zip(parse_cells(cells)) {
             let target = world.target(*fx).await;
+            let before = match expect {
+                Expect::Denied(_) => Some(tallies(app).await),
+                _ => None,
+            };
             let path = path_for(template, &target);
             let mut req = app
                 .client
@@ -460,6 +501,8 @@ async fn every_role_gets_exactly_the_declared_status_on_another_principals_objec
                         failures.push(format!("{cell}: a denial must be problem+json, got {content_type}"));
                     } else if !leaked.is_empty() {
                         failures.push(format!("{cell}: the denial leaks {leaked:?}: {body}"));
+                    } else if before.as_ref() != Some(&tallies(app).await) {
+                        failures.push(format!("{cell}: the denial changed the database"));
                     }
                 }
                 _ => {}
