@@ -501,3 +501,22 @@ async fn the_throttle_can_be_turned_off() {
         assert_eq!(bad_token(&app, &app.client).await.status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+#[test]
+fn every_limit_is_a_serve_flag_with_an_environment_variable() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_recourse"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for (flag, env) in [
+        ("--max-json-body", "RECOURSE_MAX_JSON_BODY"),
+        ("--max-batch-body", "RECOURSE_MAX_BATCH_BODY"),
+        ("--max-json-depth", "RECOURSE_MAX_JSON_DEPTH"),
+        ("--auth-failure-limit", "RECOURSE_AUTH_FAILURE_LIMIT"),
+        ("--auth-failure-window", "RECOURSE_AUTH_FAILURE_WINDOW"),
+    ] {
+        assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
+    }
+}
