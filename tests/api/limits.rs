@@ -517,6 +517,9 @@ fn every_limit_is_a_serve_flag_with_an_environment_variable() {
         ("--auth-failure-limit", "RECOURSE_AUTH_FAILURE_LIMIT"),
         ("--auth-failure-window", "RECOURSE_AUTH_FAILURE_WINDOW"),
     ] {
-        assert!(help.contains(flag) && help.contains(env), "{flag} / {env} missing from:\n{help}");
+        assert!(
+            help.contains(flag) && help.contains(env),
+            "{flag} / {env} missing from:\n{help}"
+        );
     }
 }
