@@ -109,6 +109,8 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub jwt: JwtArgs,
+    #[command(flatten)]
+    pub limits: crate::config::LimitArgs,
 }
 
 /// An IP address (a one-address range) or a CIDR range.
@@ -175,6 +177,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.workflow.seal_interval = args.seal_interval;
     settings.ui.secure_cookies = args.ui_secure_cookies;
     settings.ui.session_ttl = args.ui_session_ttl;
+    args.limits.apply(&mut settings.limits);
     let app = Application::build(settings).await?;
     if args.demo {
         demo::seed(app.db()).await?;

@@ -172,7 +172,13 @@ impl Default for Workflow {
     }
 }
 
-/// Request size limits. Anything larger gets 413 before it is buffered.
+// ---- Request limits and failed-authentication throttling (docs/SECURITY.md) ----
+
+/// Deepest nesting of JSON arrays and objects a body may have; see [`Limits::json_max_depth`].
+pub const DEFAULT_JSON_MAX_DEPTH: usize = 32;
+
+/// Request limits. Anything larger gets 413 before it is buffered; anything deeper gets 400
+/// before it is parsed; too many failed authentications get 429.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub json_body_bytes: usize,
@@ -180,6 +186,13 @@ pub struct Limits {
     pub batch_items: usize,
     /// Batch bodies buffered at once per instance; further batches wait their turn.
     pub batch_concurrency: usize,
+    /// Nesting depth of JSON bodies. The deepest legitimate body (a decision's counterfactual
+    /// changes) nests 4 levels; serde_json's own limit of 128 would be the only guard otherwise.
+    pub json_max_depth: usize,
+    /// Failed authentications (401 answers) one client address may cause per
+    /// `auth_failure_window` before it is refused with 429. 0 turns the throttle off.
+    pub auth_failures: u32,
+    pub auth_failure_window: Duration,
 }
 
 impl Default for Limits {
@@ -189,9 +202,48 @@ impl Default for Limits {
             batch_body_bytes: 8 * 1024 * 1024,
             batch_items: 1_000,
             batch_concurrency: 2,
+            json_max_depth: DEFAULT_JSON_MAX_DEPTH,
+            auth_failures: 20,
+            auth_failure_window: Duration::from_secs(60),
         }
     }
 }
+
+/// Flags for [`Limits`], flattened into `recourse serve`.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest JSON body, in bytes, except batch ingestion.
+    #[arg(long = "max-json-body", env = "RECOURSE_MAX_JSON_BODY", default_value_t = 64 * 1024)]
+    pub json_body_bytes: usize,
+    /// Largest body of POST /v1/decisions/batch, in bytes.
+    #[arg(long = "max-batch-body", env = "RECOURSE_MAX_BATCH_BODY", default_value_t = 8 * 1024 * 1024)]
+    pub batch_body_bytes: usize,
+    /// Deepest nesting of arrays and objects in a JSON body.
+    #[arg(long = "max-json-depth", env = "RECOURSE_MAX_JSON_DEPTH", default_value_t = DEFAULT_JSON_MAX_DEPTH)]
+    pub json_max_depth: usize,
+    /// Failed authentications per client address per window before 429 (0 = no throttle).
+    #[arg(
+        long = "auth-failure-limit",
+        env = "RECOURSE_AUTH_FAILURE_LIMIT",
+        default_value_t = 20
+    )]
+    pub auth_failures: u32,
+    /// The window of --auth-failure-limit.
+    #[arg(long = "auth-failure-window", env = "RECOURSE_AUTH_FAILURE_WINDOW", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub auth_failure_window: Duration,
+}
+
+impl LimitArgs {
+    pub fn apply(&self, limits: &mut Limits) {
+        limits.json_body_bytes = self.json_body_bytes;
+        limits.batch_body_bytes = self.batch_body_bytes;
+        limits.json_max_depth = self.json_max_depth.max(1);
+        limits.auth_failures = self.auth_failures;
+        limits.auth_failure_window = self.auth_failure_window.max(Duration::from_secs(1));
+    }
+}
+
+// ---- end of request limits ----
 
 impl Settings {
     /// Settings for an embedded SQLite database with defaults everywhere else.

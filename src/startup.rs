@@ -79,14 +79,17 @@ impl Application {
             limits.batch_concurrency.max(1),
         )));
         let ui_settings = settings.ui;
+        let auth_throttle = web::Data::new(api::AuthThrottle::new(&limits));
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
+                .wrap(from_fn(api::throttle_failed_auth))
                 .wrap(from_fn(api::add_request_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
                 .app_data(webhooks_data.clone())
+                .app_data(auth_throttle.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
                 .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })

@@ -182,6 +182,19 @@ pub struct LeaseBody {
     lease_token: String,
 }
 
+impl LeaseBody {
+    fn token(self) -> Result<String, ApiError> {
+        use crate::domain::review::MAX_LEASE_TOKEN;
+        if self.lease_token.len() > MAX_LEASE_TOKEN {
+            return Err(ApiError::invalid_field(
+                "/lease_token",
+                format!("must be at most {MAX_LEASE_TOKEN} characters"),
+            ));
+        }
+        Ok(self.lease_token)
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn heartbeat_lease(
     db: web::Data<Db>,
@@ -191,7 +204,7 @@ pub async fn heartbeat_lease(
     body: ApiJson<LeaseBody>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Reviewer])?;
-    let lease = queue::heartbeat(&db, actor, id.into_inner(), body.0.lease_token, workflow.lease).await?;
+    let lease = queue::heartbeat(&db, actor, id.into_inner(), body.0.token()?, workflow.lease).await?;
     Ok(HttpResponse::Ok().json(lease))
 }
 
@@ -203,7 +216,7 @@ pub async fn release_lease(
     body: ApiJson<LeaseBody>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Reviewer])?;
-    queue::release(&db, actor, id.into_inner(), body.0.lease_token).await?;
+    queue::release(&db, actor, id.into_inner(), body.0.token()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -55,6 +55,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .get(actix_web::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let max_depth = req
+            .app_data::<actix_web::web::Data<Limits>>()
+            .map_or(crate::config::DEFAULT_JSON_MAX_DEPTH, |l| l.json_max_depth);
         let permits = req.app_data::<BodyPermits>().map(|p| p.0.clone());
         let mut payload = payload.take();
         Box::pin(async move {
@@ -88,9 +91,44 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            check_depth(&body, max_depth)?;
             parse(&body).map(|value| ApiJson(value, permit))
         })
     }
+}
+
+/// Refuses a body whose arrays and objects nest deeper than `max` with 400 `json_too_deep`.
+/// One pass over the bytes, no recursion and no allocation, before any deserialising: a body of
+/// 60,000 opening brackets is refused as cheaply as a short one. serde_json's own recursion
+/// limit (128) stays as a second line of defence. Malformed JSON is left for the parser to name.
+pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (offset, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return Err(ApiError::bad_request(
+                        "json_too_deep",
+                        format!("the body nests arrays and objects deeper than {max} levels (at byte {offset})"),
+                    ));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Deserialises `bytes`, turning serde's error into a 400 or a 422 with a pointer.
@@ -198,6 +236,22 @@ mod tests {
             parse::<serde_json::Value>(b"{} trailing"),
             Err(ApiError::Client { .. })
         ));
+    }
+
+    #[test]
+    fn depth_is_counted_outside_strings_only() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(check_depth(nested(32).as_bytes(), 32).is_ok());
+        assert!(matches!(
+            check_depth(nested(33).as_bytes(), 32),
+            Err(ApiError::Client {
+                code: "json_too_deep",
+                ..
+            })
+        ));
+        let in_string = format!(r#"{{"a": "{}\\", "b": "\"[[["}}"#, "[".repeat(100));
+        assert!(check_depth(in_string.as_bytes(), 2).is_ok(), "{in_string}");
+        assert!(check_depth(b"[[[", 2).is_err());
     }
 
     #[test]

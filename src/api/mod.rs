@@ -14,11 +14,13 @@ mod models;
 mod reports;
 mod routing;
 mod subjects;
+pub mod throttle;
 mod webhooks;
 
 use actix_web::web;
 
 pub use middleware::{add_request_id_header, problem_for_bare_errors};
+pub use throttle::{AuthThrottle, throttle_failed_auth};
 
 use crate::config::{Limits, Workflow};
 use crate::error::ApiError;

@@ -11,6 +11,8 @@ use super::validation::{Checker, FieldError};
 
 pub const MIN_RATIONALE_CHARS: usize = 30;
 pub const MAX_RATIONALE_CHARS: usize = 10_000;
+/// Lease tokens are UUIDs (36 characters); anything much longer is not one.
+pub const MAX_LEASE_TOKEN: usize = 128;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -164,6 +166,8 @@ impl ValidReview {
         let mut c = Checker::default();
         if draft.lease_token.trim().is_empty() {
             c.fail("/lease_token", "is required: present the token from your claim");
+        } else if draft.lease_token.len() > MAX_LEASE_TOKEN {
+            c.fail("/lease_token", format!("must be at most {MAX_LEASE_TOKEN} characters"));
         }
         match (&draft.new_outcome, draft.outcome) {
             (None, ReviewOutcome::Overturn | ReviewOutcome::Amend) => {

@@ -92,6 +92,8 @@ fn announce(
 #[tracing::instrument(skip_all, fields(model = %model))]
 pub async fn suspend(db: &Db, actor: Actor, model: String, req: SuspendRequest) -> Result<Suspension, ModelError> {
     let mut c = Checker::default();
+    // The model name comes from the path: as long as a decision's `model.name` may be.
+    c.identifier("/name", &model, 128);
     c.text("/reason", &req.reason, 2_000);
     let req = c.finish(req).map_err(ModelError::Invalid)?;
     db.run(move |conn| {

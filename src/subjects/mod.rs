@@ -16,6 +16,28 @@ pub fn is_tombstone(subject_id: &str) -> bool {
     subject_id.starts_with(TOMBSTONE_PREFIX)
 }
 
+/// An agent acts for a caller only after checking who the caller is, and says how (GDPR
+/// Art. 12(6)), as when filing an appeal or exporting for them: `/identity_method` is required
+/// from an agent and refused from anyone else, who acts for themself or from their office.
+pub(crate) fn check_identity_method(
+    c: &mut crate::domain::validation::Checker,
+    actor: &crate::domain::Actor,
+    method: Option<&str>,
+) {
+    match (actor.is(crate::domain::Role::Agent), method) {
+        (true, Some(m)) => c.text("/identity_method", m, 100),
+        (true, None) => c.fail(
+            "/identity_method",
+            "is required when an agent acts for a caller: say how their identity was verified",
+        ),
+        (false, Some(_)) => c.fail(
+            "/identity_method",
+            "only an agent acting for a caller states how the caller's identity was verified",
+        ),
+        (false, None) => {}
+    }
+}
+
 /// A stable pseudonym for a subject id, for places that must refer to a subject without holding
 /// their identifier (audit entries): the same id always gives the same reference, so a DPO can
 /// still find every audited access to one subject.

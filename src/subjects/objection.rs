@@ -36,6 +36,9 @@ impl Scope {
 pub struct ObjectionInput {
     pub scope: Scope,
     pub grounds: String,
+    /// Required when an agent objects for a caller: how the caller's identity was verified.
+    #[serde(default)]
+    pub identity_method: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,7 +113,10 @@ pub async fn object(
     if actor.is(Role::Subject) && actor.id != subject_id {
         return Err(AppealError::NotFound);
     }
-    check(&input.grounds)?;
+    let mut c = Checker::default();
+    c.prose("/grounds", &input.grounds, 2000);
+    super::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
+    c.finish(()).map_err(AppealError::Invalid)?;
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
@@ -124,7 +130,7 @@ pub async fn object(
                     action: "subject.objected",
                     object_type: "subject",
                     object_id: &reference,
-                    details: json!({"scope": input.scope}),
+                    details: json!({"scope": input.scope, "identity_checked_by_agent": actor.is(Role::Agent)}),
                 },
             )?;
             Ok(of_subject(conn, &subject_id)?)

@@ -25,6 +25,9 @@ pub struct RectificationInput {
     pub decision_id: String,
     pub corrected_inputs: BTreeMap<String, Value>,
     pub note: String,
+    /// Required when an agent asks for a caller: how the caller's identity was verified.
+    #[serde(default)]
+    pub identity_method: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +109,7 @@ pub async fn request(
     }
     c.scalar_map("/corrected_inputs", &input.corrected_inputs, 256);
     c.prose("/note", &input.note, 2000);
+    super::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
     c.finish(()).map_err(AppealError::Invalid)?;
     db.write(move |conn| {
         write_tx(conn, |conn| {
@@ -148,7 +152,8 @@ pub async fn request(
                     action: "subject.rectification_requested",
                     object_type: "decision",
                     object_id: &decision.id,
-                    details: json!({"rectification_id": row.id, "subject": subject_ref(&subject_id)}),
+                    details: json!({"rectification_id": row.id, "subject": subject_ref(&subject_id),
+                        "identity_checked_by_agent": actor.is(Role::Agent)}),
                 },
             )?;
             Ok(row)
