@@ -3,6 +3,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -85,6 +87,45 @@ impl fmt::Debug for DatabaseUrl {
 
 pub struct Manager {
     url: DatabaseUrl,
+    health: Arc<Health>,
+}
+
+/// What the pool has learnt about the database server by trying to reach it.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// Set when establishing a connection fails, cleared by the next one that succeeds. While it
+    /// is set, requests give up on the pool quickly instead of waiting out the whole timeout.
+    unreachable: AtomicBool,
+}
+
+impl Health {
+    pub fn unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::Relaxed)
+    }
+}
+
+/// Notices, per connection, a query that failed because the connection itself is gone (the
+/// server restarted, was stopped, or the network dropped). r2d2 then discards the connection
+/// when it comes back to the pool, instead of handing the dead socket out again and again.
+#[derive(Debug, Default)]
+struct LostConnection {
+    lost: bool,
+}
+
+impl diesel::connection::Instrumentation for LostConnection {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::FinishQuery { error: Some(e), .. } = event
+            && super::is_connection_lost(e)
+        {
+            self.lost = true;
+        }
+    }
+}
+
+fn connection_lost(conn: &mut DbConnection) -> bool {
+    conn.instrumentation()
+        .downcast_ref::<LostConnection>()
+        .is_some_and(|i| i.lost)
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -92,10 +133,33 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        match &self.url {
+        let result = self.establish();
+        if let Err(e) = &result {
+            if !self.health.unreachable.swap(true, Ordering::Relaxed) {
+                tracing::warn!(error = %e, "cannot connect to the database; answering 503 until it is back");
+            }
+        } else if self.health.unreachable.swap(false, Ordering::Relaxed) {
+            tracing::info!("connected to the database again");
+        }
+        result
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        connection_lost(conn) || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        let mut conn = match &self.url {
             DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url.expose_secret())
                 .map(DbConnection::Pg)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+                .map_err(diesel::r2d2::Error::ConnectionError)?,
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
                     diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
@@ -114,18 +178,11 @@ impl r2d2::ManageConnection for Manager {
                      PRAGMA secure_delete = ON;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
+                DbConnection::Sqlite(conn)
             }
-        }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        use diesel::connection::TransactionManager;
-        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        };
+        conn.set_instrumentation(LostConnection::default());
+        Ok(conn)
     }
 }
 
@@ -148,8 +205,16 @@ pub fn prepare_sqlite_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-pub(super) fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, r2d2::Error> {
-    let manager = Manager { url: url.clone() };
+pub(super) fn build(
+    url: &DatabaseUrl,
+    size: u32,
+    timeout: Duration,
+    health: Arc<Health>,
+) -> Result<DbPool, r2d2::Error> {
+    let manager = Manager {
+        url: url.clone(),
+        health,
+    };
     if let DatabaseUrl::Sqlite(path) = url {
         if let Err(e) = prepare_sqlite_file(path) {
             tracing::warn!(error = %e, path = %path.display(), "cannot pre-create the SQLite file");
