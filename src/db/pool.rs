@@ -104,30 +104,6 @@ impl Health {
     }
 }
 
-/// Notices, per connection, a query that failed because the connection itself is gone (the
-/// server restarted, was stopped, or the network dropped). r2d2 then discards the connection
-/// when it comes back to the pool, instead of handing the dead socket out again and again.
-#[derive(Debug, Default)]
-struct LostConnection {
-    lost: bool,
-}
-
-impl diesel::connection::Instrumentation for LostConnection {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::FinishQuery { error: Some(e), .. } = event
-            && super::is_connection_lost(e)
-        {
-            self.lost = true;
-        }
-    }
-}
-
-fn connection_lost(conn: &mut DbConnection) -> bool {
-    conn.instrumentation()
-        .downcast_ref::<LostConnection>()
-        .is_some_and(|i| i.lost)
-}
-
 impl r2d2::ManageConnection for Manager {
     type Connection = DbConnection;
     type Error = diesel::r2d2::Error;
@@ -150,16 +126,18 @@ impl r2d2::ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         use diesel::connection::TransactionManager;
-        connection_lost(conn) || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        // diesel marks a Postgres connection whose socket is gone (libpq transaction status
+        // "unknown") as broken here, so r2d2 discards it rather than handing it out again.
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
 }
 
 impl Manager {
     fn establish(&self) -> Result<DbConnection, diesel::r2d2::Error> {
-        let mut conn = match &self.url {
+        match &self.url {
             DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url.expose_secret())
                 .map(DbConnection::Pg)
-                .map_err(diesel::r2d2::Error::ConnectionError)?,
+                .map_err(diesel::r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
                     diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
@@ -178,11 +156,9 @@ impl Manager {
                      PRAGMA secure_delete = ON;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
-                DbConnection::Sqlite(conn)
+                Ok(DbConnection::Sqlite(conn))
             }
-        };
-        conn.set_instrumentation(LostConnection::default());
-        Ok(conn)
+        }
     }
 }
 
