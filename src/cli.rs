@@ -120,6 +120,10 @@ pub struct TimeoutArgs {
     /// How long a client has to send the request line and headers; slower clients get 408.
     #[arg(long, env = "RECOURSE_REQUEST_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
+    /// How long a client has to send the request body once its headers are in; slower clients
+    /// get 408.
+    #[arg(long, env = "RECOURSE_BODY_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
     /// How long an idle keep-alive connection stays open (0s: close after each response).
     #[arg(long, env = "RECOURSE_KEEP_ALIVE", default_value = "15s", value_parser = humantime::parse_duration)]
     pub keep_alive: Duration,
@@ -198,6 +202,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.ui.session_ttl = args.ui_session_ttl;
     settings.server = crate::config::ServerTimeouts {
         request_head: args.timeouts.request_timeout,
+        request_body: args.timeouts.body_timeout,
         keep_alive: args.timeouts.keep_alive,
         client_disconnect: args.timeouts.client_disconnect_timeout,
         shutdown: args.timeouts.shutdown_timeout,

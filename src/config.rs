@@ -160,6 +160,9 @@ pub struct ServerTimeouts {
     /// Time from a connection's first byte to the end of the request line and headers. A client
     /// that dribbles its headers (slowloris) gets 408 and is disconnected.
     pub request_head: Duration,
+    /// Time from the handler starting to the end of the request body. A client that dribbles
+    /// its body (or goes silent half-way) gets 408 and is disconnected.
+    pub request_body: Duration,
     /// How long an idle keep-alive connection stays open between requests.
     pub keep_alive: Duration,
     /// Time allowed to a client to acknowledge the connection's closing before it is dropped.
@@ -173,6 +176,7 @@ impl Default for ServerTimeouts {
     fn default() -> Self {
         Self {
             request_head: Duration::from_secs(5),
+            request_body: Duration::from_secs(60),
             keep_alive: Duration::from_secs(15),
             client_disconnect: Duration::from_secs(2),
             shutdown: Duration::from_secs(30),

@@ -132,9 +132,13 @@ impl Application {
             limits.batch_concurrency.max(1),
         )));
         let ui_settings = settings.ui;
+        let body_timeout = settings.server.request_body;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
+                .wrap(from_fn(move |req, next| {
+                    crate::body_timeout::limit(body_timeout, req, next)
+                }))
                 .wrap(from_fn(api::add_request_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use recourse::domain::Role;
+
 use crate::helpers::{TestApp, spawn_app_with};
 
 /// Far above the 1 s timeouts below, far below "forever".
@@ -16,6 +18,7 @@ async fn app_with_short_timeouts() -> TestApp {
     spawn_app_with(|s| {
         s.server.request_head = Duration::from_secs(1);
         s.server.keep_alive = Duration::from_secs(1);
+        s.server.request_body = Duration::from_secs(1);
     })
     .await
 }
@@ -109,4 +112,41 @@ async fn an_idle_keep_alive_connection_is_closed_after_its_response() {
     assert!(closed, "an idle keep-alive connection was still open after {BOUND:?}");
     assert!(rest.is_empty(), "unexpected bytes on an idle connection: {rest:?}");
     println!("idle keep-alive connection closed after {:?}", idle_since.elapsed());
+}
+
+#[tokio::test]
+async fn a_client_dribbling_its_body_gets_408_and_is_disconnected() {
+    let app = app_with_short_timeouts().await;
+    app.register_engine("engine-1").await;
+    let (mut reader, mut writer) = connect(&app).await.into_split();
+    let head = format!(
+        "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n",
+        app.token(Role::Engine, "engine-1")
+    );
+    let started = Instant::now();
+    // Headers at once, then one body byte every 100 ms: the request head timeout does not apply.
+    let dribbler = tokio::spawn(async move {
+        if writer.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        while started.elapsed() < BOUND {
+            if writer.write_all(b" ").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let (received, closed) = read_until_closed(&mut reader, started + BOUND).await;
+    let elapsed = started.elapsed();
+    dribbler.abort();
+    assert!(
+        closed,
+        "the server still held the dribbling connection after {elapsed:?}"
+    );
+    let response = String::from_utf8_lossy(&received);
+    assert!(response.starts_with("HTTP/1.1 408"), "expected 408, got {response:?}");
+    assert!(response.contains("application/problem+json"), "{response}");
+    assert!(response.contains("request_timeout"), "{response}");
+    assert_eq!(app.decision_count().await, 0);
+    println!("body-dribbling client answered 408 and disconnected after {elapsed:?}");
 }
