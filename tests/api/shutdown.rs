@@ -1,5 +1,6 @@
 //! Graceful shutdown of a real `recourse serve` process: SIGTERM closes the listener, lets the
-//! request in flight finish with its 2xx, stops the background workers and exits 0.
+//! request in flight finish with its 2xx, closes idle keep-alive connections, stops the
+//! background workers and exits 0.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -78,7 +79,16 @@ impl Logged {
 async fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_zero() {
     let app = spawn_app_with(|s| s.workflow.sweep_interval = Duration::from_secs(3600)).await;
     app.register_engine("engine-1").await;
-    let mut server = Logged::start(&app.database_url, &["--shutdown-timeout", "20s"]);
+    let mut server = Logged::start(&app.database_url, &["--shutdown-timeout", "20s", "--keep-alive", "60s"]);
+
+    // An idle keep-alive connection (a load balancer's, say) must not hold the shutdown up.
+    let mut idle = TcpStream::connect(server.host_port()).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = idle.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 
     // A request in flight: headers and half the body sent, the rest still to come.
     let body = serde_json::to_vec(&decision_body("in-flight-1", "subject-in-flight")).unwrap();
@@ -139,8 +149,9 @@ async fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_zero(
         if let Some(exit) = server.child.try_wait().unwrap() {
             break exit;
         }
+        // Well below both the shutdown timeout and the idle connection's keep-alive.
         assert!(
-            signalled.elapsed() < Duration::from_secs(20),
+            signalled.elapsed() < Duration::from_secs(10),
             "still running {:?} after SIGTERM",
             signalled.elapsed()
         );
@@ -151,4 +162,5 @@ async fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_zero(
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(server.logged("recourse stopped"), "{:?}", server.lines.lock().unwrap());
     assert_eq!(app.decision_count().await, 1, "the acknowledged decision is stored");
+    drop(idle);
 }
