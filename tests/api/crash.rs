@@ -332,7 +332,7 @@ async fn kill_9_under_load_loses_no_acknowledged_write_and_leaves_nothing_half_w
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     for r in 0..KILLS {
         let mut instance = start(&app);
-        let run_for = Duration::from_millis(rng.random_range(150..1_000));
+        let run_for = Duration::from_millis(rng.random_range(20..1_000));
         round(&app, &mut instance, run_for, seed, r, &ledger).await;
     }
     let load_done = started.elapsed();
