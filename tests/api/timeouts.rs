@@ -1,6 +1,7 @@
 //! Slow and silent clients cannot hold connections: a client that dribbles its request headers
-//! gets 408 and is disconnected, and idle connections (fresh or kept alive) are closed. Timeouts
-//! are set short here; the assertions only bound how long the server may wait, generously.
+//! or its body gets 408 and is disconnected, and idle connections (fresh or kept alive) are
+//! closed, in-process and in a `recourse serve` configured through `RECOURSE_*` variables.
+//! Timeouts are set short here; the assertions only bound how long the server may wait, generously.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use tokio::net::TcpStream;
 use recourse::domain::Role;
 
 use crate::helpers::{TestApp, spawn_app_with};
+use crate::instances::start_instance_with;
 
 /// Far above the 1 s timeouts below, far below "forever".
 const BOUND: Duration = Duration::from_secs(10);
@@ -23,10 +25,8 @@ async fn app_with_short_timeouts() -> TestApp {
     .await
 }
 
-async fn connect(app: &TestApp) -> TcpStream {
-    TcpStream::connect(app.address.trim_start_matches("http://"))
-        .await
-        .unwrap()
+async fn connect(address: &str) -> TcpStream {
+    TcpStream::connect(address.trim_start_matches("http://")).await.unwrap()
 }
 
 /// Reads until the server closes the connection (or resets it), or until `deadline`.
@@ -44,12 +44,11 @@ async fn read_until_closed(reader: &mut (impl AsyncReadExt + Unpin), deadline: I
     }
 }
 
-#[tokio::test]
-async fn a_client_dribbling_its_headers_gets_408_and_is_disconnected() {
-    let app = app_with_short_timeouts().await;
-    let (mut reader, mut writer) = connect(&app).await.into_split();
+/// Sends request headers one byte every 100 ms, never finishing (the slowloris pattern), and
+/// returns what the server answered, whether it closed the connection within `BOUND`, and when.
+async fn dribble_headers(address: &str) -> (String, bool, Duration) {
+    let (mut reader, mut writer) = connect(address).await.into_split();
     let started = Instant::now();
-    // One header byte every 100 ms, never finishing: the slowloris pattern.
     let dribbler = tokio::spawn(async move {
         if writer
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
@@ -66,31 +65,18 @@ async fn a_client_dribbling_its_headers_gets_408_and_is_disconnected() {
         }
     });
     let (received, closed) = read_until_closed(&mut reader, started + BOUND).await;
-    let elapsed = started.elapsed();
     dribbler.abort();
-    assert!(
+    (
+        String::from_utf8_lossy(&received).into_owned(),
         closed,
-        "the server still held the dribbling connection after {elapsed:?}"
-    );
-    let head = String::from_utf8_lossy(&received);
-    assert!(head.starts_with("HTTP/1.1 408"), "expected 408, got {head:?}");
-    println!("dribbling client answered 408 and disconnected after {elapsed:?}");
+        started.elapsed(),
+    )
 }
 
-#[tokio::test]
-async fn a_connection_that_never_sends_anything_is_closed() {
-    let app = app_with_short_timeouts().await;
-    let mut stream = connect(&app).await;
-    let started = Instant::now();
-    let (_, closed) = read_until_closed(&mut stream, started + BOUND).await;
-    assert!(closed, "a silent connection was still open after {BOUND:?}");
-    println!("silent connection closed after {:?}", started.elapsed());
-}
-
-#[tokio::test]
-async fn an_idle_keep_alive_connection_is_closed_after_its_response() {
-    let app = app_with_short_timeouts().await;
-    let mut stream = connect(&app).await;
+/// Makes one request on a fresh connection, then stays idle: whether the server closed the
+/// connection within `BOUND`, and after how long.
+async fn idle_after_one_request(address: &str) -> (bool, Duration) {
+    let mut stream = connect(address).await;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -109,16 +95,58 @@ async fn an_idle_keep_alive_connection_is_closed_after_its_response() {
     assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 200"));
     let idle_since = Instant::now();
     let (rest, closed) = read_until_closed(&mut stream, idle_since + BOUND).await;
-    assert!(closed, "an idle keep-alive connection was still open after {BOUND:?}");
     assert!(rest.is_empty(), "unexpected bytes on an idle connection: {rest:?}");
-    println!("idle keep-alive connection closed after {:?}", idle_since.elapsed());
+    (closed, idle_since.elapsed())
+}
+
+#[tokio::test]
+async fn a_client_dribbling_its_headers_gets_408_and_is_disconnected() {
+    let app = app_with_short_timeouts().await;
+    let (head, closed, elapsed) = dribble_headers(&app.address).await;
+    assert!(
+        closed,
+        "the server still held the dribbling connection after {elapsed:?}"
+    );
+    assert!(head.starts_with("HTTP/1.1 408"), "expected 408, got {head:?}");
+    println!("dribbling client answered 408 and disconnected after {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_anything_is_closed() {
+    let app = app_with_short_timeouts().await;
+    let mut stream = connect(&app.address).await;
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut stream, started + BOUND).await;
+    assert!(closed, "a silent connection was still open after {BOUND:?}");
+    println!("silent connection closed after {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_its_response() {
+    let app = app_with_short_timeouts().await;
+    let (closed, after) = idle_after_one_request(&app.address).await;
+    assert!(closed, "an idle keep-alive connection was still open after {after:?}");
+    println!("idle keep-alive connection closed after {after:?}");
+}
+
+#[tokio::test]
+async fn recourse_serve_takes_its_timeouts_from_the_environment() {
+    let app = spawn_app_with(|_| {}).await;
+    let server = start_instance_with(
+        &app.database_url,
+        &[("RECOURSE_REQUEST_TIMEOUT", "1s"), ("RECOURSE_KEEP_ALIVE", "1s")],
+    );
+    let (head, closed, elapsed) = dribble_headers(&server.address).await;
+    assert!(closed && head.starts_with("HTTP/1.1 408"), "{head:?} after {elapsed:?}");
+    let (closed, after) = idle_after_one_request(&server.address).await;
+    assert!(closed, "an idle keep-alive connection was still open after {after:?}");
 }
 
 #[tokio::test]
 async fn a_client_dribbling_its_body_gets_408_and_is_disconnected() {
     let app = app_with_short_timeouts().await;
     app.register_engine("engine-1").await;
-    let (mut reader, mut writer) = connect(&app).await.into_split();
+    let (mut reader, mut writer) = connect(&app.address).await.into_split();
     let head = format!(
         "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n",
         app.token(Role::Engine, "engine-1")
