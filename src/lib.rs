@@ -5,6 +5,7 @@ pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod body_timeout;
+pub mod breaches;
 pub mod casework;
 pub mod cli;
 pub mod config;

@@ -1,7 +1,9 @@
 //! The HTTP surface: the route table, thin handlers and the edge-level error conventions.
 
+mod access_audit;
 mod appeals;
 mod audit;
+mod breaches;
 mod decisions;
 mod engines;
 mod feedback;
@@ -39,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(
             web::scope("/v1")
+                .wrap(actix_web::middleware::from_fn(access_audit::audit_denials))
                 .service(
                     web::resource("/engines")
                         .route(web::get().to(engines::list_engines))
@@ -115,6 +118,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
                 .service(web::resource("/reports/reviewers").route(web::get().to(reports::reviewer_report)))
                 .service(web::resource("/audit/verify").route(web::get().to(audit::verify_audit)))
                 .service(web::resource("/audit/head").route(web::get().to(audit::audit_head)))
+                .service(web::resource("/audit/subjects-accessed").route(web::get().to(breaches::subjects_accessed)))
+                .service(
+                    web::resource("/breaches")
+                        .route(web::get().to(breaches::list_breaches))
+                        .route(web::post().to(breaches::report_breach)),
+                )
+                .service(web::resource("/breaches/{id}").route(web::get().to(breaches::get_breach)))
+                .service(web::resource("/breaches/{id}/transitions").route(web::post().to(breaches::advance_breach)))
                 .service(web::resource("/queue/claim").route(web::post().to(appeals::claim_next)))
                 .service(web::resource("/queues").route(web::get().to(routing::list_queues)))
                 .service(web::resource("/queues/{name}").route(web::put().to(routing::put_queue)))

@@ -22,6 +22,20 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<AppealRow>, DbEr
     Ok(appeals::table.find(id).first(conn).optional()?)
 }
 
+/// `(appeal id, subject id)` for each of `ids` that exists.
+pub fn subjects_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, String)>, DbError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::db::INSERT_CHUNK) {
+        found.extend(
+            appeals::table
+                .filter(appeals::id.eq_any(chunk))
+                .select((appeals::id, appeals::subject_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 pub fn open_for_decision(conn: &mut DbConnection, decision_id: &str) -> Result<Option<String>, DbError> {
     Ok(appeals::table
         .filter(appeals::decision_id.eq(decision_id))

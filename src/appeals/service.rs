@@ -308,11 +308,12 @@ pub(crate) fn detail_in_tx(
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn get(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, AppealError> {
-    db.run(move |conn| {
+    audit::access::read(db, actor.role, move |conn| {
         let row = load_appeal(conn, &id)?;
         if !actor.may_read_subject(&row.subject_id) {
             return Err(AppealError::NotFound);
         }
+        audit::access::record_reads(conn, &actor, "appeal", std::slice::from_ref(&row.id), "api")?;
         detail_in_tx(conn, &row, actor.role)
     })
     .await

@@ -4,6 +4,7 @@
 //! one lock); the sealer folds them into hash-chained checkpoints afterwards (DESIGN.md §2 Audit),
 //! and verification recomputes the whole structure.
 
+pub mod access;
 mod entry;
 pub mod merkle;
 pub mod repo;

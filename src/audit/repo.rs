@@ -92,3 +92,33 @@ pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>])
     }
     Ok(())
 }
+
+/// The parts of an entry that say what was touched and when.
+#[derive(Debug, Queryable)]
+pub struct Touch {
+    pub at: chrono::NaiveDateTime,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+}
+
+/// Every entry by one actor in `[from, to)`, oldest first.
+pub fn by_actor(
+    conn: &mut DbConnection,
+    actor: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> Result<Vec<Touch>, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::actor.eq(actor))
+        .filter(audit_log::at.ge(from))
+        .filter(audit_log::at.lt(to))
+        .order(audit_log::seq.asc())
+        .select((
+            audit_log::at,
+            audit_log::action,
+            audit_log::object_type,
+            audit_log::object_id,
+        ))
+        .load(conn)?)
+}

@@ -57,9 +57,12 @@ fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
     if claims.role == crate::domain::Role::System {
         return Err(ApiError::unauthorized("the token's role is not accepted"));
     }
-    Ok(Actor {
+    let actor = Actor {
         id: claims.sub,
         role: claims.role,
         request_id: req.extensions().get::<RequestId>().map(ToString::to_string),
-    })
+    };
+    // Kept on the request so that middleware can attribute what happens next (denied accesses).
+    req.extensions_mut().insert(actor.clone());
+    Ok(actor)
 }

@@ -8,7 +8,7 @@ use super::repo::{self, InitialViewRow};
 use crate::appeals::model::{AppealDetail, AppealRow};
 use crate::appeals::service::{audit_appeal, detail_in_tx, load_appeal};
 use crate::appeals::{AppealError, repo as appeal_repo};
-use crate::audit::{self, repo::Event};
+use crate::audit;
 use crate::db::{self, Db, DbConnection, write_tx};
 use crate::decisions::{self, Decision};
 use crate::domain::appeal::AppealStatus;
@@ -338,24 +338,6 @@ fn file_in_tx(
     })
 }
 
-/// Staff reads of personal data are audited, one entry per decision read.
-fn audit_staff_reads(conn: &mut DbConnection, actor: &Actor, ids: &[String], via: &str) -> Result<(), AppealError> {
-    if actor.is(Role::Subject) || ids.is_empty() {
-        return Ok(());
-    }
-    let events: Vec<Event<'_>> = ids
-        .iter()
-        .map(|id| Event {
-            action: "decision.viewed",
-            object_type: "decision",
-            object_id: id,
-            details: json!({"via": via}),
-        })
-        .collect();
-    audit::repo::record_many(conn, actor, &events)?;
-    Ok(())
-}
-
 /// Most decisions listed for one subject on one screen.
 pub const MAX_FILES: i64 = 200;
 
@@ -370,18 +352,16 @@ pub async fn subject_files(db: &Db, actor: Actor, subject_id: String) -> Result<
             AppealError::Forbidden(format!("role '{}' may not read subjects' decisions", actor.role))
         });
     }
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let rows = decisions::repo::page_for_subject(conn, &subject_id, None, None, MAX_FILES)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            audit_staff_reads(conn, &actor, &ids, "subject_lookup")?;
-            let mut files = rows
-                .into_iter()
-                .map(|row| file_in_tx(conn, actor.role, row))
-                .collect::<Result<Vec<_>, _>>()?;
-            files.reverse();
-            Ok(files)
-        })
+    audit::access::read(db, actor.role, move |conn| {
+        let rows = decisions::repo::page_for_subject(conn, &subject_id, None, None, MAX_FILES)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        audit::access::record_reads(conn, &actor, "decision", &ids, "subject_lookup")?;
+        let mut files = rows
+            .into_iter()
+            .map(|row| file_in_tx(conn, actor.role, row))
+            .collect::<Result<Vec<_>, _>>()?;
+        files.reverse();
+        Ok(files)
     })
     .await
 }
@@ -389,14 +369,12 @@ pub async fn subject_files(db: &Db, actor: Actor, subject_id: String) -> Result<
 /// One decision with its appeals. `NotFound` unless the viewer may read it.
 #[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn decision_file(db: &Db, actor: Actor, decision_id: String) -> Result<DecisionFile, AppealError> {
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let row = decisions::repo::find(conn, &decision_id)?
-                .filter(|row| actor.may_read_subject(&row.subject_id))
-                .ok_or(AppealError::NotFound)?;
-            audit_staff_reads(conn, &actor, std::slice::from_ref(&row.id), "decision_file")?;
-            file_in_tx(conn, actor.role, row)
-        })
+    audit::access::read(db, actor.role, move |conn| {
+        let row = decisions::repo::find(conn, &decision_id)?
+            .filter(|row| actor.may_read_subject(&row.subject_id))
+            .ok_or(AppealError::NotFound)?;
+        audit::access::record_reads(conn, &actor, "decision", std::slice::from_ref(&row.id), "decision_file")?;
+        file_in_tx(conn, actor.role, row)
     })
     .await
 }

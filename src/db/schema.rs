@@ -284,6 +284,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    breaches (id) {
+        id -> Text,
+        status -> Text,
+        description -> Text,
+        reported_by -> Text,
+        reported_by_role -> Text,
+        aware_at -> Timestamp,
+        reported_at -> Timestamp,
+        authority_notified_at -> Nullable<Timestamp>,
+        authority_reference -> Nullable<Text>,
+        delay_reason -> Nullable<Text>,
+        subjects_notified -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    breach_steps (id) {
+        id -> Text,
+        breach_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        note -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(breach_steps -> breaches (breach_id));
+
+diesel::table! {
     subject_notices (id) {
         id -> Text,
         subject_id -> Text,
@@ -334,6 +365,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     subject_objections,
     subject_restrictions,
     subject_notices,
+    breaches,
+    breach_steps,
     audit_checkpoints,
     engines,
     decisions,

@@ -70,6 +70,9 @@ pub struct Decision {
     pub decided_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub explanation: Explanation,
+    /// The subject's processing is restricted (GDPR Art. 18): the decision is stored only, and
+    /// the engine must not act on it until the restriction is lifted.
+    pub processing_restricted: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +110,7 @@ impl TryFrom<DecisionRow> for Decision {
                 version: r.model_version,
             },
             significant_effect: r.significant_effect,
+            processing_restricted: false,
             decided_at: r.decided_at.and_utc(),
             received_at: r.received_at.and_utc(),
             explanation,

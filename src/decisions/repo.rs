@@ -100,6 +100,40 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: &str, effective_out
     Ok(())
 }
 
+/// `(decision id, subject id)` for each of `ids` that exists.
+pub fn subjects_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, String)>, DbError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        found.extend(
+            decisions::table
+                .filter(decisions::id.eq_any(chunk))
+                .select((decisions::id, decisions::subject_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Those of `subjects` that have decisions on record.
+pub fn known_subjects(conn: &mut DbConnection, subjects: &[String]) -> Result<Vec<String>, DbError> {
+    let mut found = Vec::with_capacity(subjects.len());
+    for chunk in subjects.chunks(INSERT_CHUNK) {
+        found.extend(
+            decisions::table
+                .filter(decisions::subject_id.eq_any(chunk))
+                .select(decisions::subject_id)
+                .distinct()
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Every subject id on record.
+pub fn distinct_subjects(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    Ok(decisions::table.select(decisions::subject_id).distinct().load(conn)?)
+}
+
 /// Every decision about a subject, in id order.
 pub fn all_for_subject(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<DecisionRow>, DbError> {
     Ok(decisions::table

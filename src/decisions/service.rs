@@ -52,6 +52,9 @@ pub struct BatchItemResult {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Stored only: the subject's processing is restricted (GDPR Art. 18).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub processing_restricted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,9 +69,15 @@ pub enum BatchItemStatus {
 }
 
 enum Outcome {
-    Created(DecisionRow),
+    /// Stored; `restricted` when the subject's processing is restricted (stored only).
+    Created {
+        row: DecisionRow,
+        restricted: bool,
+    },
     Existing(DecisionRow),
-    Conflict { existing_id: String },
+    Conflict {
+        existing_id: String,
+    },
     Refused,
 }
 
@@ -79,7 +88,11 @@ pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<In
         let external_id = decision.external_id.clone();
         let outcome = ingest_all(conn, &actor, &[decision])?.pop();
         match outcome {
-            Some(Outcome::Created(row)) => Ok(Ingested::Created(row.try_into()?)),
+            Some(Outcome::Created { row, restricted }) => {
+                let mut decision = Decision::try_from(row)?;
+                decision.processing_restricted = restricted;
+                Ok(Ingested::Created(decision))
+            }
             Some(Outcome::Existing(row)) => Ok(Ingested::Existing(row.try_into()?)),
             Some(Outcome::Conflict { existing_id }) => Err(DecisionError::Conflict {
                 external_id,
@@ -115,22 +128,24 @@ pub async fn ingest_batch(
                     status: BatchItemStatus::Invalid,
                     id: None,
                     errors,
+                    processing_restricted: false,
                 }),
             }
         }
         let outcomes = ingest_all(conn, &actor, &valid)?;
         for (index, outcome) in valid_index.into_iter().zip(outcomes) {
-            let (status, id) = match outcome {
-                Outcome::Created(row) => (BatchItemStatus::Created, Some(row.id)),
-                Outcome::Existing(row) => (BatchItemStatus::Existing, Some(row.id)),
-                Outcome::Conflict { existing_id } => (BatchItemStatus::Conflict, Some(existing_id)),
-                Outcome::Refused => (BatchItemStatus::Refused, None),
+            let (status, id, processing_restricted) = match outcome {
+                Outcome::Created { row, restricted } => (BatchItemStatus::Created, Some(row.id), restricted),
+                Outcome::Existing(row) => (BatchItemStatus::Existing, Some(row.id), false),
+                Outcome::Conflict { existing_id } => (BatchItemStatus::Conflict, Some(existing_id), false),
+                Outcome::Refused => (BatchItemStatus::Refused, None, false),
             };
             results.push(BatchItemResult {
                 index,
                 status,
                 id,
                 errors: Vec::new(),
+                processing_restricted,
             });
         }
         results.sort_by_key(|r| r.index);
@@ -169,6 +184,7 @@ fn ingest_in_tx(
     let suspended = crate::models::repo::suspended_among(conn, &models)?;
     let subjects: Vec<&str> = items.iter().map(|d| d.subject_id.as_str()).collect();
     let objecting = crate::subjects::objection::objecting_to_profiling(conn, &subjects)?;
+    let restricted = crate::subjects::restriction::restricted_among(conn, &subjects)?;
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
@@ -186,7 +202,10 @@ fn ingest_in_tx(
                 }
                 known.insert(row.external_id.clone(), row.clone());
                 fresh.push(row.clone());
-                Outcome::Created(row)
+                Outcome::Created {
+                    restricted: restricted.contains(&row.subject_id),
+                    row,
+                }
             }
         })
         .collect();
@@ -229,6 +248,7 @@ fn ingest_in_tx(
                 "decision_type": row.decision_type,
                 "model": {"name": row.model_name, "version": row.model_version},
                 "significant_effect": row.significant_effect,
+                "processing_restricted": restricted.contains(&row.subject_id),
             }),
         })
         .collect();
@@ -254,11 +274,15 @@ fn can_read(actor: &Actor, row: &DecisionRow) -> bool {
 
 #[tracing::instrument(skip_all, fields(decision_id = %id))]
 pub async fn get(db: &Db, actor: Actor, id: String) -> Result<Decision, DecisionError> {
-    db.run(move |conn| {
+    audit::access::read(db, actor.role, move |conn| {
         let row = repo::find(conn, &id)?
             .filter(|row| can_read(&actor, row))
             .ok_or(DecisionError::NotFound)?;
-        Ok(row.try_into()?)
+        audit::access::record_reads(conn, &actor, "decision", std::slice::from_ref(&row.id), "api")?;
+        let restricted = crate::subjects::restriction::restricted_since(conn, &row.subject_id)?.is_some();
+        let mut decision = Decision::try_from(row)?;
+        decision.processing_restricted = restricted;
+        Ok(decision)
     })
     .await
 }
@@ -282,13 +306,15 @@ pub async fn list_for_subject(
         return Err(DecisionError::NotFound);
     }
     let limit = limit.clamp(1, MAX_PAGE);
-    db.run(move |conn| {
+    audit::access::read(db, actor.role, move |conn| {
         let engine = actor.is(Role::Engine).then_some(actor.id.as_str());
-        let rows = repo::page_for_subject(conn, &subject_id, engine, after.as_deref(), limit + 1)?;
+        let mut rows = repo::page_for_subject(conn, &subject_id, engine, after.as_deref(), limit + 1)?;
         let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        audit::access::record_reads(conn, &actor, "decision", &ids, "api_subject_list")?;
         let items = rows
             .into_iter()
-            .take(limit as usize)
             .map(Decision::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = if has_more {

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod appeal;
+pub mod breach;
 pub mod decision;
 pub mod legal_clock;
 pub mod review;

@@ -97,7 +97,7 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
         }
         return Ok(report);
     }
-    let tombstone = format!("erased-{}", uuid::Uuid::new_v4().simple());
+    let tombstone = format!("{}{}", super::TOMBSTONE_PREFIX, uuid::Uuid::new_v4().simple());
     // Tell every engine that holds the data, with its own references, before they are replaced.
     let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for d in &erase {

@@ -8,6 +8,14 @@ mod repo;
 pub mod restriction;
 pub mod service;
 
+/// Erased subjects' records carry `erased-<uuid>` in place of the subject id.
+pub const TOMBSTONE_PREFIX: &str = "erased-";
+
+/// Whether a subject id is an erasure tombstone rather than a person's identifier.
+pub fn is_tombstone(subject_id: &str) -> bool {
+    subject_id.starts_with(TOMBSTONE_PREFIX)
+}
+
 /// A stable pseudonym for a subject id, for places that must refer to a subject without holding
 /// their identifier (audit entries): the same id always gives the same reference, so a DPO can
 /// still find every audited access to one subject.

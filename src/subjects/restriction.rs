@@ -49,6 +49,32 @@ fn as_utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok
     t.and_utc().serialize(s)
 }
 
+/// Stores a notice to a subject that belongs to no appeal (restriction lifts, breach notices).
+pub(crate) fn send_notice(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    kind: &str,
+    body: String,
+) -> Result<SubjectNotice, DbError> {
+    let notice = SubjectNotice {
+        id: uuid::Uuid::now_v7().to_string(),
+        subject_id: subject_id.to_owned(),
+        kind: kind.to_owned(),
+        body,
+        created_at: db::now(),
+    };
+    super::repo::insert_subject_notice(conn, &notice)?;
+    Ok(notice)
+}
+
+/// Those of `subjects` whose processing is restricted now.
+pub fn restricted_among(conn: &mut DbConnection, subjects: &[&str]) -> Result<Vec<String>, DbError> {
+    Ok(subject_restrictions::table
+        .filter(subject_restrictions::subject_id.eq_any(subjects))
+        .select(subject_restrictions::subject_id)
+        .load(conn)?)
+}
+
 pub fn restricted_since(conn: &mut DbConnection, subject_id: &str) -> Result<Option<chrono::NaiveDateTime>, DbError> {
     Ok(subject_restrictions::table
         .find(subject_id)
@@ -119,14 +145,12 @@ pub(crate) fn lift_in_tx(
     if restricted_since(conn, subject_id)?.is_none() {
         return Err(AppealError::NotFound);
     }
-    let notice = SubjectNotice {
-        id: uuid::Uuid::now_v7().to_string(),
-        subject_id: subject_id.to_owned(),
-        kind: "restriction_lift".into(),
-        body: templates::restriction_lift(reason),
-        created_at: db::now(),
-    };
-    super::repo::insert_subject_notice(conn, &notice)?;
+    let notice = send_notice(
+        conn,
+        subject_id,
+        "restriction_lift",
+        templates::restriction_lift(reason),
+    )?;
     super::repo::delete_restriction(conn, subject_id)?;
     // Webhooks held back during the restriction get a fresh retry window.
     super::repo::refresh_held_deliveries(conn, subject_id, notice.created_at)?;

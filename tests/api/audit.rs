@@ -38,7 +38,15 @@ async fn every_write_appends_exactly_one_audit_entry() {
 async fn rejected_writes_leave_no_audit_entry() {
     let app = spawn_app().await;
     app.register_engine("engine-1").await;
-    let before = app.audit_total().await;
+    let before: i64 = app
+        .with_db(|c| {
+            use diesel::dsl::max;
+            use diesel::prelude::*;
+            use recourse::db::schema::audit_log;
+            audit_log::table.select(max(audit_log::seq)).first::<Option<i64>>(c)
+        })
+        .await
+        .unwrap();
     let mut bad = decision_body("a-1", "subject-1");
     bad["score"] = json!("x");
     assert_eq!(
@@ -57,7 +65,18 @@ async fn rejected_writes_leave_no_audit_entry() {
         )
         .await;
     assert_eq!(dup.status(), StatusCode::CONFLICT);
-    assert_eq!(app.audit_total().await, before);
+    // No change was recorded; the unregistered engine's refused access was (GDPR Art. 5(2)).
+    use diesel::prelude::*;
+    use recourse::db::schema::audit_log;
+    let new: Vec<(String, String)> = app
+        .with_db(move |c| {
+            audit_log::table
+                .filter(audit_log::seq.gt(before))
+                .select((audit_log::action, audit_log::actor))
+                .load(c)
+        })
+        .await;
+    assert_eq!(new, [("access.denied".to_owned(), "ghost".to_owned())]);
 }
 
 #[tokio::test]

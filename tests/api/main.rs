@@ -5,6 +5,7 @@
 mod appeals;
 mod audit;
 mod auth;
+mod breaches;
 mod crash;
 mod decisions;
 mod docs;

@@ -554,6 +554,89 @@ mod restriction {
             .await;
         assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     }
+
+    #[tokio::test]
+    async fn new_decisions_about_a_restricted_subject_are_stored_and_flagged() {
+        let app = spawn_app().await;
+        app.decision_for("before", "r-new").await;
+        let restrict = app
+            .post_json(
+                "/v1/subjects/r-new/restriction",
+                &app.token_for(Role::Dpo),
+                &json!({"reason": "accuracy contested"}),
+            )
+            .await;
+        assert_eq!(restrict.status(), StatusCode::OK);
+        let before = app.decision_count().await;
+        let res = app
+            .post_decision("engine-1", &crate::helpers::decision_body("during", "r-new"))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "stored, not refused");
+        let created: Value = res.json().await.unwrap();
+        assert_eq!(created["processing_restricted"], true);
+        let res = app
+            .post_json(
+                "/v1/decisions/batch",
+                &app.token(Role::Engine, "engine-1"),
+                &json!({"decisions": [
+                    crate::helpers::decision_body("batch-r", "r-new"),
+                    crate::helpers::decision_body("batch-free", "r-free"),
+                ]}),
+            )
+            .await;
+        let batch: Value = res.json().await.unwrap();
+        assert_eq!(batch["results"][0]["processing_restricted"], true, "{batch}");
+        assert_eq!(batch["results"][1].get("processing_restricted"), None, "{batch}");
+        assert_eq!(app.decision_count().await, before + 3);
+        let id = created["id"].as_str().unwrap();
+        let read: Value = app
+            .get(&format!("/v1/decisions/{id}"), &app.token(Role::Engine, "engine-1"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read["processing_restricted"], true);
+        // The flag is on the audit entry of the ingestion too.
+        let id_owned = id.to_owned();
+        let details: String = app
+            .with_db(move |c| {
+                use diesel::prelude::*;
+                use recourse::db::schema::audit_log;
+                audit_log::table
+                    .filter(audit_log::object_id.eq(id_owned))
+                    .filter(audit_log::action.eq("decision.created"))
+                    .select(audit_log::details)
+                    .first(c)
+            })
+            .await;
+        assert_eq!(
+            serde_json::from_str::<Value>(&details).unwrap()["processing_restricted"],
+            true
+        );
+
+        let res = app
+            .client
+            .delete(app.url("/v1/subjects/r-new/restriction"))
+            .bearer_auth(app.token_for(Role::Dpo))
+            .json(&json!({"reason": "the accuracy question was settled"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let listed: Value = app
+            .get("/v1/subjects/r-new/decisions", &app.token_for(Role::Dpo))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let flags: Vec<&Value> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| &d["processing_restricted"])
+            .collect();
+        assert_eq!(flags, [&json!(false); 3]);
+    }
 }
 
 mod objection {
