@@ -31,6 +31,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once at start-up; boxing buys nothing")]
 pub enum Command {
     /// Run the HTTP service (the default).
     Serve(ServeArgs),
@@ -106,11 +107,35 @@ pub struct ServeArgs {
     #[arg(long, env = "RECOURSE_UI_SESSION_TTL", default_value = "8h", value_parser = humantime::parse_duration)]
     pub ui_session_ttl: Duration,
     #[command(flatten)]
+    pub timeouts: TimeoutArgs,
+    #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub jwt: JwtArgs,
     #[command(flatten)]
     pub limits: crate::config::LimitArgs,
+}
+
+/// Slow-client and shutdown timeouts of the HTTP server (see docs/OPERATIONS.md).
+#[derive(Debug, Clone, Args)]
+pub struct TimeoutArgs {
+    /// How long a client has to send the request line and headers; slower clients get 408.
+    #[arg(long, env = "RECOURSE_REQUEST_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+    /// How long a client has to send the request body once its headers are in; slower clients
+    /// get 408.
+    #[arg(long, env = "RECOURSE_BODY_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
+    /// How long an idle keep-alive connection stays open (0s: close after each response).
+    #[arg(long, env = "RECOURSE_KEEP_ALIVE", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub keep_alive: Duration,
+    /// How long a closing connection waits for the client before it is dropped.
+    #[arg(long, env = "RECOURSE_CLIENT_DISCONNECT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub client_disconnect_timeout: Duration,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take before connections are closed
+    /// (whole seconds).
+    #[arg(long, env = "RECOURSE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
 }
 
 /// An IP address (a one-address range) or a CIDR range.
@@ -178,6 +203,13 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.ui.secure_cookies = args.ui_secure_cookies;
     settings.ui.session_ttl = args.ui_session_ttl;
     args.limits.apply(&mut settings.limits);
+    settings.server = crate::config::ServerTimeouts {
+        request_head: args.timeouts.request_timeout,
+        request_body: args.timeouts.body_timeout,
+        keep_alive: args.timeouts.keep_alive,
+        client_disconnect: args.timeouts.client_disconnect_timeout,
+        shutdown: args.timeouts.shutdown_timeout,
+    };
     let app = Application::build(settings).await?;
     if args.demo {
         demo::seed(app.db()).await?;

@@ -94,6 +94,8 @@ pub struct Settings {
     pub workflow: Workflow,
     pub webhooks: Webhooks,
     pub ui: UiSettings,
+    /// Slow-client and shutdown timeouts of the HTTP server.
+    pub server: ServerTimeouts,
 }
 
 /// Webhook delivery: retries, timeouts and the SSRF allow-list.
@@ -147,6 +149,37 @@ impl Default for UiSettings {
         Self {
             secure_cookies: false,
             session_ttl: Duration::from_secs(8 * 3600),
+        }
+    }
+}
+
+/// How long the HTTP server waits for clients, and for itself when it stops. Each bound keeps a
+/// slow or silent client from holding a connection (and its memory) indefinitely.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerTimeouts {
+    /// Time from a connection's first byte to the end of the request line and headers. A client
+    /// that dribbles its headers (slowloris) gets 408 and is disconnected.
+    pub request_head: Duration,
+    /// Time from the handler starting to the end of the request body. A client that dribbles
+    /// its body (or goes silent half-way) gets 408 and is disconnected.
+    pub request_body: Duration,
+    /// How long an idle keep-alive connection stays open between requests.
+    pub keep_alive: Duration,
+    /// Time allowed to a client to acknowledge the connection's closing before it is dropped.
+    pub client_disconnect: Duration,
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish before their
+    /// connections are closed.
+    pub shutdown: Duration,
+}
+
+impl Default for ServerTimeouts {
+    fn default() -> Self {
+        Self {
+            request_head: Duration::from_secs(5),
+            request_body: Duration::from_secs(60),
+            keep_alive: Duration::from_secs(15),
+            client_disconnect: Duration::from_secs(2),
+            shutdown: Duration::from_secs(30),
         }
     }
 }
@@ -259,6 +292,7 @@ impl Settings {
             workflow: Workflow::default(),
             webhooks: Webhooks::default(),
             ui: UiSettings::default(),
+            server: ServerTimeouts::default(),
         }
     }
 }

@@ -146,7 +146,7 @@ impl std::fmt::Debug for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(_) | DbError::Busy => ApiError::Unavailable(Box::new(e)),
+            e if e.is_unavailable() => ApiError::Unavailable(Box::new(e)),
             DbError::Query(diesel::result::Error::NotFound) => ApiError::not_found("no such resource"),
             other => ApiError::Internal(Box::new(other)),
         }

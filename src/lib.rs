@@ -4,6 +4,7 @@ pub mod api;
 pub mod appeals;
 pub mod audit;
 pub mod auth;
+pub mod body_timeout;
 pub mod breaches;
 pub mod casework;
 pub mod cli;

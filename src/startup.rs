@@ -35,11 +35,64 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
-    /// Background workers (sweeper, audit sealer), stopped with the server.
+    /// Background workers (sweeper, audit sealer, webhook deliveries), stopped after the server.
     workers: Vec<tokio::task::JoinHandle<()>>,
+    stop_workers: tokio::sync::watch::Sender<bool>,
     server: Server,
     db: Db,
     minter: Option<TokenMinter>,
+    shutdown_timeout: Duration,
+}
+
+/// Runs a background worker until it ends or `stop` turns true. The worker is dropped at its
+/// next await point: database work it had started runs on to its commit or rollback on the
+/// blocking pool (see [`Db::drain`]), and each worker's unit of work is one transaction, so
+/// stopping between two awaits leaves nothing half-done.
+fn spawn_worker(
+    name: &'static str,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::select! {
+            () = work => tracing::warn!(worker = name, "background worker ended by itself"),
+            _ = stop.wait_for(|stop| *stop) => tracing::debug!(worker = name, "background worker stopped"),
+        }
+    })
+}
+
+/// Resolves with the name of the first SIGTERM or SIGINT. Both mean a graceful stop (actix's own
+/// handling would stop abruptly on SIGINT, so it is turned off).
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "cannot listen for shutdown signals");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for Ctrl-C");
+                std::future::pending().await
+            }
+        }
+    }
+}
+
+/// actix takes its shutdown timeout in whole seconds; round up so a short timeout is not zero.
+fn whole_seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 /// Connects to the database and applies pending migrations, off the async threads.
@@ -80,10 +133,14 @@ impl Application {
         )));
         let ui_settings = settings.ui;
         let auth_throttle = web::Data::new(api::AuthThrottle::new(&limits));
+        let body_timeout = settings.server.request_body;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
                 .wrap(from_fn(api::throttle_failed_auth))
+                .wrap(from_fn(move |req, next| {
+                    crate::body_timeout::limit(body_timeout, req, next)
+                }))
                 .wrap(from_fn(api::add_request_id_header))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
@@ -93,8 +150,12 @@ impl Application {
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
                 .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
-        .listen(listener)?
-        .shutdown_timeout(30);
+        .client_request_timeout(settings.server.request_head)
+        .keep_alive(settings.server.keep_alive)
+        .client_disconnect_timeout(settings.server.client_disconnect)
+        .shutdown_timeout(whole_seconds(settings.server.shutdown))
+        .disable_signals()
+        .listen(listener)?;
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
         }
@@ -103,17 +164,32 @@ impl Application {
             database = %settings.database_url,
             "recourse is listening"
         );
+        let (stop_workers, stop) = tokio::sync::watch::channel(false);
         let workers = vec![
-            tokio::spawn(crate::queue::sweeper::run(db.clone(), workflow.sweep_interval)),
-            tokio::spawn(crate::audit::seal::run(db.clone(), workflow.seal_interval)),
-            tokio::spawn(crate::webhooks::worker::run(db.clone(), settings.webhooks)),
+            spawn_worker(
+                "sweeper",
+                stop.clone(),
+                crate::queue::sweeper::run(db.clone(), workflow.sweep_interval),
+            ),
+            spawn_worker(
+                "audit sealer",
+                stop.clone(),
+                crate::audit::seal::run(db.clone(), workflow.seal_interval),
+            ),
+            spawn_worker(
+                "webhooks",
+                stop,
+                crate::webhooks::worker::run(db.clone(), settings.webhooks),
+            ),
         ];
         Ok(Self {
             port,
             workers,
+            stop_workers,
             server: server.run(),
             db,
             minter: keys.minter,
+            shutdown_timeout: settings.server.shutdown,
         })
     }
 
@@ -129,12 +205,38 @@ impl Application {
         self.minter.as_ref()
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and returns.
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: the listener closes at once (new
+    /// connections are refused), in-flight requests finish within the shutdown timeout, the
+    /// background workers stop, and database work already started commits or rolls back before
+    /// this returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let signals = tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(
+                signal,
+                "shutting down: no new connections; finishing in-flight requests"
+            );
+            handle.stop(true).await;
+        });
         let result = self.server.await;
-        for worker in &self.workers {
-            worker.abort();
+        let started = std::time::Instant::now();
+        signals.abort();
+        self.stop_workers.send_replace(true);
+        for worker in self.workers {
+            if let Err(e) = worker.await
+                && e.is_panic()
+            {
+                tracing::error!(error = %e, "a background worker panicked");
+            }
         }
+        if !self.db.drain(self.shutdown_timeout).await {
+            tracing::warn!("database work was still running when the shutdown timeout ran out");
+        }
+        tracing::info!(
+            workers_and_db_ms = started.elapsed().as_millis() as u64,
+            "recourse stopped"
+        );
         result
     }
 }

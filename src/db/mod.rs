@@ -58,7 +58,29 @@ pub enum DbError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// A query failed because its connection is gone: the server stopped or restarted, or the
+/// network dropped. Nothing about the request was wrong, so the client gets 503 and may retry.
+pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        e,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    )
+}
+
 impl DbError {
+    /// The database cannot be reached (or every connection is busy): retrying later may work.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Unavailable(_) | DbError::Busy => true,
+            DbError::Query(e) => is_connection_lost(e),
+            DbError::Migration(_) | DbError::Join(_) => false,
+        }
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
@@ -82,17 +104,38 @@ pub struct Db {
     /// latency). Other processes sharing the file still meet at the file lock.
     sqlite_writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     timeout: Duration,
+    size: u32,
+    health: std::sync::Arc<pool::Health>,
 }
+
+/// While the database cannot be reached, a request waits this long for a connection (at most the
+/// pool timeout) before it gets 503, so that an outage answers quickly instead of holding every
+/// request for the whole pool timeout.
+const UNREACHABLE_WAIT: Duration = Duration::from_millis(500);
 
 impl Db {
     pub fn connect(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
-        let pool = pool::build(url, pool_size, timeout).map_err(DbError::Unavailable)?;
+        let health = std::sync::Arc::new(pool::Health::default());
+        let pool = pool::build(url, pool_size, timeout, health.clone()).map_err(DbError::Unavailable)?;
         Ok(Self {
             pool,
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(pool_size.max(1) as usize)),
             sqlite_writer: (url.backend() == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
             timeout,
+            size: pool_size.max(1),
+            health,
         })
+    }
+
+    /// Waits until no database work of this process is in flight, then refuses new work; for
+    /// shutdown. A request future dropped mid-way leaves its blocking task to run to the end (to
+    /// commit or roll back); this waits for such tasks too. False if `within` ran out first.
+    pub async fn drain(&self, within: Duration) -> bool {
+        let drained = tokio::time::timeout(within, self.permits.acquire_many(self.size))
+            .await
+            .is_ok_and(|permits| permits.is_ok());
+        self.permits.close();
+        drained
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking thread pool.
@@ -107,9 +150,14 @@ impl Db {
             .map_err(|_| E::from(DbError::Busy))?
             .map_err(|_| E::from(DbError::Busy))?;
         let pool = self.pool.clone();
+        let wait = if self.health.unreachable() {
+            self.timeout.min(UNREACHABLE_WAIT)
+        } else {
+            self.timeout
+        };
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = pool.get().map_err(|e| E::from(DbError::Unavailable(e)))?;
+            let mut conn = pool.get_timeout(wait).map_err(|e| E::from(DbError::Unavailable(e)))?;
             f(&mut conn)
         })
         .await

@@ -3,6 +3,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -85,6 +87,21 @@ impl fmt::Debug for DatabaseUrl {
 
 pub struct Manager {
     url: DatabaseUrl,
+    health: Arc<Health>,
+}
+
+/// What the pool has learnt about the database server by trying to reach it.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// Set when establishing a connection fails, cleared by the next one that succeeds. While it
+    /// is set, requests give up on the pool quickly instead of waiting out the whole timeout.
+    unreachable: AtomicBool,
+}
+
+impl Health {
+    pub fn unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::Relaxed)
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -92,6 +109,31 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let result = self.establish();
+        if let Err(e) = &result {
+            if !self.health.unreachable.swap(true, Ordering::Relaxed) {
+                tracing::warn!(error = %e, "cannot connect to the database; answering 503 until it is back");
+            }
+        } else if self.health.unreachable.swap(false, Ordering::Relaxed) {
+            tracing::info!("connected to the database again");
+        }
+        result
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        // diesel marks a Postgres connection whose socket is gone (libpq transaction status
+        // "unknown") as broken here, so r2d2 discards it rather than handing it out again.
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url.expose_secret())
                 .map(DbConnection::Pg)
@@ -118,15 +160,6 @@ impl r2d2::ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        use diesel::connection::TransactionManager;
-        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
-    }
 }
 
 /// Creates a new SQLite file readable by its owner only (it holds personal data; SQLite gives
@@ -148,8 +181,16 @@ pub fn prepare_sqlite_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-pub(super) fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<DbPool, r2d2::Error> {
-    let manager = Manager { url: url.clone() };
+pub(super) fn build(
+    url: &DatabaseUrl,
+    size: u32,
+    timeout: Duration,
+    health: Arc<Health>,
+) -> Result<DbPool, r2d2::Error> {
+    let manager = Manager {
+        url: url.clone(),
+        health,
+    };
     if let DatabaseUrl::Sqlite(path) = url {
         if let Err(e) = prepare_sqlite_file(path) {
             tracing::warn!(error = %e, path = %path.display(), "cannot pre-create the SQLite file");

@@ -56,7 +56,7 @@ impl std::fmt::Debug for UiError {
 impl From<DbError> for UiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(_) => UiError::Unavailable(Box::new(e)),
+            e if e.is_unavailable() => UiError::Unavailable(Box::new(e)),
             other => UiError::Internal(Box::new(other)),
         }
     }

@@ -1,0 +1,180 @@
+//! Slow and silent clients cannot hold connections: a client that dribbles its request headers
+//! or its body gets 408 and is disconnected, and idle connections (fresh or kept alive) are
+//! closed, in-process and in a `recourse serve` configured through `RECOURSE_*` variables.
+//! Timeouts are set short here; the assertions only bound how long the server may wait, generously.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use recourse::domain::Role;
+
+use crate::helpers::{TestApp, spawn_app_with};
+use crate::instances::start_instance_with;
+
+/// Far above the 1 s timeouts below, far below "forever".
+const BOUND: Duration = Duration::from_secs(10);
+
+async fn app_with_short_timeouts() -> TestApp {
+    spawn_app_with(|s| {
+        s.server.request_head = Duration::from_secs(1);
+        s.server.keep_alive = Duration::from_secs(1);
+        s.server.request_body = Duration::from_secs(1);
+    })
+    .await
+}
+
+async fn connect(address: &str) -> TcpStream {
+    TcpStream::connect(address.trim_start_matches("http://")).await.unwrap()
+}
+
+/// Reads until the server closes the connection (or resets it), or until `deadline`.
+/// Returns what was read and whether the server closed the connection in time.
+async fn read_until_closed(reader: &mut (impl AsyncReadExt + Unpin), deadline: Instant) -> (Vec<u8>, bool) {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, reader.read(&mut buf)).await {
+            Err(_) => return (received, false),
+            Ok(Ok(0)) | Ok(Err(_)) => return (received, true),
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Sends request headers one byte every 100 ms, never finishing (the slowloris pattern), and
+/// returns what the server answered, whether it closed the connection within `BOUND`, and when.
+async fn dribble_headers(address: &str) -> (String, bool, Duration) {
+    let (mut reader, mut writer) = connect(address).await.into_split();
+    let started = Instant::now();
+    let dribbler = tokio::spawn(async move {
+        if writer
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .is_err()
+        {
+            return;
+        }
+        while started.elapsed() < BOUND {
+            if writer.write_all(b"a").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let (received, closed) = read_until_closed(&mut reader, started + BOUND).await;
+    dribbler.abort();
+    (
+        String::from_utf8_lossy(&received).into_owned(),
+        closed,
+        started.elapsed(),
+    )
+}
+
+/// Makes one request on a fresh connection, then stays idle: whether the server closed the
+/// connection within `BOUND`, and after how long.
+async fn idle_after_one_request(address: &str) -> (bool, Duration) {
+    let mut stream = connect(address).await;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Read the whole response; HTTP/1.1 keeps the connection open for the next request.
+    let mut response = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&response).contains("\"ok\"") {
+        let n = tokio::time::timeout(BOUND, stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed before the response was complete");
+        response.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 200"));
+    let idle_since = Instant::now();
+    let (rest, closed) = read_until_closed(&mut stream, idle_since + BOUND).await;
+    assert!(rest.is_empty(), "unexpected bytes on an idle connection: {rest:?}");
+    (closed, idle_since.elapsed())
+}
+
+#[tokio::test]
+async fn a_client_dribbling_its_headers_gets_408_and_is_disconnected() {
+    let app = app_with_short_timeouts().await;
+    let (head, closed, elapsed) = dribble_headers(&app.address).await;
+    assert!(
+        closed,
+        "the server still held the dribbling connection after {elapsed:?}"
+    );
+    assert!(head.starts_with("HTTP/1.1 408"), "expected 408, got {head:?}");
+    println!("dribbling client answered 408 and disconnected after {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_connection_that_never_sends_anything_is_closed() {
+    let app = app_with_short_timeouts().await;
+    let mut stream = connect(&app.address).await;
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut stream, started + BOUND).await;
+    assert!(closed, "a silent connection was still open after {BOUND:?}");
+    println!("silent connection closed after {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_its_response() {
+    let app = app_with_short_timeouts().await;
+    let (closed, after) = idle_after_one_request(&app.address).await;
+    assert!(closed, "an idle keep-alive connection was still open after {after:?}");
+    println!("idle keep-alive connection closed after {after:?}");
+}
+
+#[tokio::test]
+async fn recourse_serve_takes_its_timeouts_from_the_environment() {
+    let app = spawn_app_with(|_| {}).await;
+    let server = start_instance_with(
+        &app.database_url,
+        &[("RECOURSE_REQUEST_TIMEOUT", "1s"), ("RECOURSE_KEEP_ALIVE", "1s")],
+    );
+    let (head, closed, elapsed) = dribble_headers(&server.address).await;
+    assert!(closed && head.starts_with("HTTP/1.1 408"), "{head:?} after {elapsed:?}");
+    let (closed, after) = idle_after_one_request(&server.address).await;
+    assert!(closed, "an idle keep-alive connection was still open after {after:?}");
+}
+
+#[tokio::test]
+async fn a_client_dribbling_its_body_gets_408_and_is_disconnected() {
+    let app = app_with_short_timeouts().await;
+    app.register_engine("engine-1").await;
+    let (mut reader, mut writer) = connect(&app.address).await.into_split();
+    let head = format!(
+        "POST /v1/decisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n",
+        app.token(Role::Engine, "engine-1")
+    );
+    let started = Instant::now();
+    // Headers at once, then one body byte every 100 ms: the request head timeout does not apply.
+    let dribbler = tokio::spawn(async move {
+        if writer.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        while started.elapsed() < BOUND {
+            if writer.write_all(b" ").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let (received, closed) = read_until_closed(&mut reader, started + BOUND).await;
+    let elapsed = started.elapsed();
+    dribbler.abort();
+    assert!(
+        closed,
+        "the server still held the dribbling connection after {elapsed:?}"
+    );
+    let response = String::from_utf8_lossy(&received);
+    assert!(response.starts_with("HTTP/1.1 408"), "expected 408, got {response:?}");
+    assert!(response.contains("application/problem+json"), "{response}");
+    assert!(response.contains("request_timeout"), "{response}");
+    assert_eq!(app.decision_count().await, 0);
+    println!("body-dribbling client answered 408 and disconnected after {elapsed:?}");
+}
