@@ -9,6 +9,7 @@ mod health;
 pub mod json;
 mod middleware;
 mod models;
+pub mod openapi;
 mod reports;
 mod routing;
 mod subjects;
@@ -35,6 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
             web::PathConfig::default()
                 .error_handler(|e, _| ApiError::not_found(format!("no such resource: {e}")).into()),
         )
+        // The contract (GET /openapi.json) and its interactive page, served from the binary.
+        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(
