@@ -31,7 +31,7 @@ pub async fn verify_audit(
 }
 
 /// The latest checkpoint, to be anchored outside the database.
-#[utoipa::path(get, path = "/v1/audit/head", tag = "audit", description = "Roles: dpo, admin. Seals what is committed first.", security(("bearer" = [])), responses((status = 200, body = crate::audit::seal::Checkpoint)))]
+#[utoipa::path(get, path = "/v1/audit/head", tag = "audit", description = "Roles: dpo, admin.", security(("bearer" = [])), responses((status = 200, body = Option<crate::audit::seal::Checkpoint>, description = "The latest checkpoint, or null before the first")))]
 #[tracing::instrument(skip_all)]
 pub async fn audit_head(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo, Role::Admin])?;

@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod instances;
 mod models;
+mod openapi;
 mod queue;
 mod reports;
 mod stats;
