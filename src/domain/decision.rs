@@ -58,8 +58,9 @@ pub struct ModelRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Explanation {
-    /// Feature values the model used. These are personal data.
-    #[schema(schema_with = crate::api::openapi::scalar_map_nonempty)]
+    /// Feature values the model used. These are personal data. A posted decision names at
+    /// least one (422 otherwise); an erased decision has none left.
+    #[schema(schema_with = crate::api::openapi::scalar_map)]
     pub inputs: BTreeMap<String, Value>,
     #[serde(default)]
     #[schema(max_items = 256)]
