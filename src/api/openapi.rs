@@ -16,7 +16,14 @@
 //!    checks both directions. Times in the API are `DateTime<Utc>`; a row's `NaiveDateTime` is
 //!    converted at the edge, or serialised with `.and_utc()` and given
 //!    `#[schema(value_type = String, format = DateTime)]`.
+//!    Copy the patterns from an existing field: an identifier as on `NewEngine::id`, one-line text
+//!    as on `NewEngine::name`, prose (line breaks allowed) as on `ErasureInput::reason`, a map of
+//!    scalars with `schema_with = scalar_map`. An integer field also takes `2.0` (JSON Schema calls
+//!    it an integer): `#[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]`.
 //! 3. Add the handler to `paths(...)` in [`ApiDoc`] below.
+//! 4. A rule that JSON Schema cannot state (across fields, by role, against the clock or stored
+//!    data) makes schemathesis see a 422 for a schema-valid request: add the operation, with the
+//!    reason, to `.ci/schemathesis.toml`. Nothing else belongs there.
 //!
 //! The errors that every operation of a kind can return are added by [`CommonProblems`], so they
 //! are not repeated on each handler:
