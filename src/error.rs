@@ -12,7 +12,7 @@ use crate::domain::FieldError;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The body of every error response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub type_uri: String,

@@ -1,3 +1,6 @@
+use super::openapi::Items;
+use crate::appeals::model::AppealDetail;
+use crate::error::Problem;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -62,7 +65,7 @@ fn idempotency_key(req: &HttpRequest, target: &str, body: &Value) -> Result<Opti
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= idempotency::MAX_KEY_LEN)
+        .filter(|k| !k.is_empty() && k.len() <= idempotency::MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_idempotency_key",
@@ -78,6 +81,7 @@ fn idempotency_key(req: &HttpRequest, target: &str, body: &Value) -> Result<Opti
     }))
 }
 
+#[utoipa::path(post, path = "/v1/decisions/{id}/appeals", tag = "appeals", description = "Roles: subject (own decisions), agent (with an identity check). Honours `Idempotency-Key`.", params(("id" = String, Path, description = "decision id"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$", description = "1 to 255 visible ASCII characters. A retry with the same key and request gets the first response again")), request_body = AppealDraft, security(("bearer" = [])), responses((status = 201, body = AppealDetail), (status = 400, response = Problem), (status = 404, response = Problem), (status = 409, response = Problem), (status = 422, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn file_appeal(
     req: HttpRequest,
@@ -104,12 +108,14 @@ pub async fn file_appeal(
     })
 }
 
+#[utoipa::path(get, path = "/v1/appeals/{id}", tag = "appeals", description = "Roles: subject (own), agent, reviewer, supervisor, dpo.", params(("id" = String, Path, description = "appeal id")), security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_appeal(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, APPEAL_READERS)?;
     Ok(HttpResponse::Ok().json(service::get(&db, actor, id.into_inner()).await?))
 }
 
+#[utoipa::path(get, path = "/v1/appeals/{id}/notices", tag = "appeals", description = "Roles: subject (own), agent, reviewer, supervisor, dpo.", params(("id" = String, Path, description = "appeal id")), security(("bearer" = [])), responses((status = 200, body = Items<crate::notices::Notice>), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_appeal_notices(
     db: web::Data<Db>,
@@ -121,12 +127,14 @@ pub async fn list_appeal_notices(
     Ok(HttpResponse::Ok().json(json!({"items": detail.notices})))
 }
 
+#[utoipa::path(post, path = "/v1/appeals/{id}/withdrawal", tag = "appeals", description = "Roles: subject (own), agent (who filed it).", params(("id" = String, Path, description = "appeal id")), security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_appeal(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Subject, Role::Agent])?;
     Ok(HttpResponse::Ok().json(service::withdraw(&db, actor, id.into_inner()).await?))
 }
 
+#[utoipa::path(post, path = "/v1/appeals/{id}/extension", tag = "appeals", description = "Roles: supervisor. Once, by 1 or 2 months.", params(("id" = String, Path, description = "appeal id")), request_body = ExtensionInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn extend_appeal(
     db: web::Data<Db>,
@@ -138,6 +146,7 @@ pub async fn extend_appeal(
     Ok(HttpResponse::Ok().json(service::extend(&db, actor, id.into_inner(), body.0).await?))
 }
 
+#[utoipa::path(post, path = "/v1/appeals/{id}/assignment", tag = "appeals", description = "Roles: supervisor.", params(("id" = String, Path, description = "appeal id")), request_body = AssignmentInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn assign_appeal(
     db: web::Data<Db>,
@@ -149,13 +158,15 @@ pub async fn assign_appeal(
     Ok(HttpResponse::Ok().json(service::assign(&db, actor, id.into_inner(), body.0).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ClaimQuery {
     queue: Option<String>,
     appeal_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/queue/claim", tag = "appeals", description = "Roles: reviewer (configured). 204 when nothing is waiting.", params(ClaimQuery), security(("bearer" = [])), responses((status = 200, body = crate::queue::service::Claimed), (status = 204, description = "Nothing to claim"), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn claim_next(
     db: web::Data<Db>,
@@ -176,7 +187,7 @@ pub async fn claim_next(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaseBody {
     lease_token: String,
@@ -195,6 +206,7 @@ impl LeaseBody {
     }
 }
 
+#[utoipa::path(post, path = "/v1/appeals/{id}/lease/heartbeat", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = LeaseBody, security(("bearer" = [])), responses((status = 200, body = crate::queue::service::Lease), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn heartbeat_lease(
     db: web::Data<Db>,
@@ -208,6 +220,7 @@ pub async fn heartbeat_lease(
     Ok(HttpResponse::Ok().json(lease))
 }
 
+#[utoipa::path(delete, path = "/v1/appeals/{id}/lease", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = LeaseBody, security(("bearer" = [])), responses((status = 204, description = "Released"), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn release_lease(
     db: web::Data<Db>,
@@ -220,6 +233,7 @@ pub async fn release_lease(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(post, path = "/v1/appeals/{id}/review", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = ReviewDraft, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn review_appeal(
     db: web::Data<Db>,
@@ -232,6 +246,7 @@ pub async fn review_appeal(
     Ok(HttpResponse::Ok().json(reviews::submit(&db, actor, id.into_inner(), review).await?))
 }
 
+#[utoipa::path(post, path = "/v1/appeals/{id}/approval", tag = "appeals", description = "Roles: supervisor, or an eligible reviewer other than the first.", params(("id" = String, Path, description = "appeal id")), request_body = ApprovalInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn approve_review(
     db: web::Data<Db>,

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::json::ApiJson;
+use super::openapi::Items;
 use crate::auth::require_role;
 use crate::breaches::{BreachError, service};
 use crate::db::Db;
 use crate::domain::breach::{BreachReport, BreachStatus, TransitionRequest, ValidReport};
 use crate::domain::{Actor, Role};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 
 /// Any member of staff may report a suspected breach.
 const REPORTERS: &[Role] = &[Role::Agent, Role::Reviewer, Role::Supervisor, Role::Dpo, Role::Admin];
@@ -30,6 +31,7 @@ impl From<BreachError> for ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/v1/breaches", tag = "breaches", description = "Roles: agent, reviewer, supervisor, dpo, admin. Opens a suspected breach; `aware_at` defaults to now and may not be in the future.", request_body = BreachReport, security(("bearer" = [])), responses((status = 201, body = crate::breaches::BreachView)))]
 #[tracing::instrument(skip_all)]
 pub async fn report_breach(
     db: web::Data<Db>,
@@ -44,14 +46,18 @@ pub async fn report_breach(
         .json(breach))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only breaches in this status.
     status: Option<BreachStatus>,
+    /// Only breaches whose authority notification is overdue.
     #[serde(default)]
     overdue: bool,
 }
 
+#[utoipa::path(get, path = "/v1/breaches", tag = "breaches", description = "Roles: dpo. Oldest awareness first, at most 1,000.", params(ListQuery), security(("bearer" = [])), responses((status = 200, body = Items<crate::breaches::BreachView>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_breaches(
     db: web::Data<Db>,
@@ -64,12 +70,14 @@ pub async fn list_breaches(
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
 
+#[utoipa::path(get, path = "/v1/breaches/{id}", tag = "breaches", description = "Roles: dpo.", params(("id" = String, Path, description = "breach id")), security(("bearer" = [])), responses((status = 200, body = crate::breaches::BreachView), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_breach(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo])?;
     Ok(HttpResponse::Ok().json(service::get(&db, id.into_inner()).await?))
 }
 
+#[utoipa::path(post, path = "/v1/breaches/{id}/transitions", tag = "breaches", description = "Roles: dpo. suspected → confirmed → authority_notified → subjects_notified, or dismissed from suspected or confirmed.", params(("id" = String, Path, description = "breach id")), request_body = TransitionRequest, security(("bearer" = [])), responses((status = 200, body = crate::breaches::BreachView), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn advance_breach(
     db: web::Data<Db>,
@@ -81,15 +89,21 @@ pub async fn advance_breach(
     Ok(HttpResponse::Ok().json(service::advance(&db, actor, id.into_inner(), body.0).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AccessQuery {
+    /// The actor id as the audit log records it (a staff member's or engine's token subject).
+    #[param(min_length = 1, pattern = r"\S")]
     actor: String,
+    /// Start of the window, inclusive.
     from: DateTime<Utc>,
+    /// End of the window, exclusive; after `from`, by at most 366 days.
     to: DateTime<Utc>,
 }
 
 /// Whose data an actor touched in a window: the subjects a breach through that actor may affect.
+#[utoipa::path(get, path = "/v1/audit/subjects-accessed", tag = "audit", description = "Roles: dpo. Whose decisions, appeals or rights requests the actor touched in the window.", params(AccessQuery), security(("bearer" = [])), responses((status = 200, body = crate::audit::access::AccessReport)))]
 #[tracing::instrument(skip_all)]
 pub async fn subjects_accessed(
     db: web::Data<Db>,

@@ -1,3 +1,6 @@
+use super::openapi::Page;
+use crate::decisions::Decision;
+use crate::error::Problem;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
@@ -48,6 +51,7 @@ impl From<DecisionError> for ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/v1/decisions", tag = "decisions", description = "Roles: engine (registered).", request_body = DecisionDraft, security(("bearer" = [])), responses((status = 201, body = Decision, description = "Stored"), (status = 200, body = Decision, description = "An identical re-post: the stored decision"), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn post_decision(
     db: web::Data<Db>,
@@ -64,14 +68,29 @@ pub async fn post_decision(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// Kept as raw text until each item is parsed on its own: a bad item is reported by index
     /// without failing the batch, and no intermediate `Value` tree is built for 1,000 items.
+    ///
+    /// Each item is a decision as for `POST /v1/decisions`. An item that is not is reported
+    /// as `invalid` in `results`, by index, and the rest of the batch is still stored.
+    #[schema(value_type = Vec<serde_json::Value>, min_items = 1, max_items = 1000)]
     decisions: Vec<Box<RawValue>>,
 }
 
+/// The answer to a batch: counts, and one result per item in the order posted.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BatchResponse {
+    pub created: usize,
+    pub existing: usize,
+    pub conflict: usize,
+    pub invalid: usize,
+    pub results: Vec<crate::decisions::BatchItemResult>,
+}
+
+#[utoipa::path(post, path = "/v1/decisions/batch", tag = "decisions", description = "Roles: engine (registered). 1 to the configured number of decisions; each is reported by index.", request_body = BatchRequest, security(("bearer" = [])), responses((status = 200, body = BatchResponse)))]
 #[tracing::instrument(skip_all)]
 pub async fn post_decision_batch(
     db: web::Data<Db>,
@@ -103,15 +122,16 @@ pub async fn post_decision_batch(
     drop(items);
     let results = service::ingest_batch(&db, actor, parsed).await?;
     let count = |s: BatchItemStatus| results.iter().filter(|r| r.status == s).count();
-    Ok(HttpResponse::Ok().json(json!({
-        "created": count(BatchItemStatus::Created),
-        "existing": count(BatchItemStatus::Existing),
-        "conflict": count(BatchItemStatus::Conflict),
-        "invalid": count(BatchItemStatus::Invalid),
-        "results": results,
-    })))
+    Ok(HttpResponse::Ok().json(BatchResponse {
+        created: count(BatchItemStatus::Created),
+        existing: count(BatchItemStatus::Existing),
+        conflict: count(BatchItemStatus::Conflict),
+        invalid: count(BatchItemStatus::Invalid),
+        results,
+    }))
 }
 
+#[utoipa::path(get, path = "/v1/decisions/{id}", tag = "decisions", description = "Roles: engine (own), agent, reviewer, supervisor, dpo, subject (own).", params(("id" = String, Path, description = "decision id")), security(("bearer" = [])), responses((status = 200, body = Decision), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_decision(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, READERS)?;
@@ -119,13 +139,15 @@ pub async fn get_decision(db: web::Data<Db>, actor: Actor, id: web::Path<String>
     Ok(HttpResponse::Ok().json(decision))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     after: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/v1/subjects/{subject_id}/decisions", tag = "decisions", description = "Roles: engine (own), agent, reviewer, supervisor, dpo, subject (own).", params(("subject_id" = String, Path), PageQuery), security(("bearer" = [])), responses((status = 200, body = Page<Decision>), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_subject_decisions(
     db: web::Data<Db>,

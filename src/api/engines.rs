@@ -1,3 +1,5 @@
+use super::openapi::Items;
+use crate::error::Problem;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
@@ -20,6 +22,7 @@ impl From<EngineError> for ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/v1/engines", tag = "engines", description = "Roles: admin.", request_body = crate::engines::NewEngine, security(("bearer" = [])), responses((status = 201, body = crate::engines::Engine), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn register_engine(
     db: web::Data<Db>,
@@ -31,6 +34,7 @@ pub async fn register_engine(
     Ok(HttpResponse::Created().json(engine))
 }
 
+#[utoipa::path(get, path = "/v1/engines", tag = "engines", description = "Roles: admin. Sorted by id, not paged.", security(("bearer" = [])), responses((status = 200, body = Items<crate::engines::Engine>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_engines(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;

@@ -16,14 +16,16 @@ impl From<FeedError> for ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     after: Option<String>,
     limit: Option<i64>,
 }
 
 /// The calling engine's own events, oldest first, from after the cursor.
+#[utoipa::path(get, path = "/v1/feedback", tag = "feedback", description = "Roles: engine. The calling engine's own events, oldest first.", params(FeedQuery), security(("bearer" = [])), responses((status = 200, body = crate::feedback::feed::FeedPage)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_feedback(
     db: web::Data<Db>,
@@ -36,14 +38,16 @@ pub async fn get_feedback(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LabelParams {
     model: Option<String>,
     since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Streams one JSON line per human-reviewed decision. Engines get their own decisions only.
+#[utoipa::path(get, path = "/v1/feedback/labels.jsonl", tag = "feedback", description = "Roles: engine (own decisions), admin, dpo. One JSON object per line.", params(LabelParams), security(("bearer" = [])), responses((status = 200, description = "One JSON line per human-reviewed decision", content_type = "application/x-ndjson", body = String)))]
 #[tracing::instrument(skip_all)]
 pub async fn export_labels(
     db: web::Data<Db>,

@@ -3,14 +3,19 @@ use diesel::connection::SimpleConnection;
 use serde_json::json;
 
 use crate::db::{Db, DbError};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 
 /// The process is up. Deliberately touches nothing else.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = super::openapi::Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// The database answers, so this instance can take traffic.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, body = super::openapi::Health),
+    (status = 503, response = Problem),
+))]
 pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
     db.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
         .await?;

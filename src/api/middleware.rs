@@ -44,8 +44,13 @@ where
         413 => Some("the request body is too large".to_owned()),
         _ => None,
     };
+    // The router's 405 lists the resource's methods in `Allow` (RFC 9110 section 15.5.6); keep it.
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let response = Problem::new(status, Problem::code_for_status(status), detail).into_response();
+    let mut response = Problem::new(status, Problem::code_for_status(status), detail).into_response();
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     let res: ServiceResponse<EitherBody<B, BoxBody>> = ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }

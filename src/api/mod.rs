@@ -11,6 +11,7 @@ mod health;
 pub mod json;
 mod middleware;
 mod models;
+pub mod openapi;
 mod reports;
 mod routing;
 mod subjects;
@@ -38,6 +39,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
         .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| ApiError::not_found(format!("no such resource: {e}")).into()),
+        )
+        // The contract (GET /openapi.json) and its interactive page, served from the binary.
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", openapi::document())
+                // No online validator badge: the page must not call out to another host.
+                .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
         )
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))

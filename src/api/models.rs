@@ -5,6 +5,7 @@ use crate::auth::require_role;
 use crate::db::Db;
 use crate::domain::{Actor, Role};
 use crate::error::ApiError;
+use crate::error::Problem;
 use crate::models::ModelError;
 use crate::models::service::{self, SuspendRequest};
 
@@ -22,6 +23,7 @@ impl From<ModelError> for ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/v1/models/{name}/suspension", tag = "models", description = "Roles: admin, supervisor.", params(("name" = String, Path, description = "model name")), request_body = SuspendRequest, security(("bearer" = [])), responses((status = 201, body = crate::models::service::Suspension), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn suspend_model(
     db: web::Data<Db>,
@@ -34,6 +36,7 @@ pub async fn suspend_model(
     Ok(HttpResponse::Created().json(s))
 }
 
+#[utoipa::path(delete, path = "/v1/models/{name}/suspension", tag = "models", description = "Roles: admin, supervisor.", params(("name" = String, Path, description = "model name")), security(("bearer" = [])), responses((status = 200, body = crate::models::service::Suspension), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn lift_suspension(
     db: web::Data<Db>,
@@ -45,6 +48,7 @@ pub async fn lift_suspension(
     Ok(HttpResponse::Ok().json(s))
 }
 
+#[utoipa::path(get, path = "/v1/models/{name}/suspension", tag = "models", description = "Roles: admin, supervisor, engine, reviewer.", params(("name" = String, Path, description = "model name")), security(("bearer" = [])), responses((status = 200, body = crate::models::service::Suspension)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_suspension(
     db: web::Data<Db>,
@@ -56,16 +60,27 @@ pub async fn get_suspension(
     Ok(HttpResponse::Ok().json(s))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatsParams {
     version: Option<String>,
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
+    #[param(inline, value_type = Option<Bucket>)]
     bucket: Option<String>,
 }
 
+/// Statistics are bucketed by day; no other size yet.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "documents the values the handler accepts; it reads a string")]
+pub enum Bucket {
+    Day,
+}
+
 /// Appeal and override statistics for a model. Engines see their own decisions only.
+#[utoipa::path(get, path = "/v1/models/{name}/stats", tag = "models", description = "Roles: admin, supervisor, dpo, engine (own decisions only).", params(("name" = String, Path, description = "model name"), StatsParams), security(("bearer" = [])), responses((status = 200, body = crate::models::stats::ModelStats)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_model_stats(
     db: web::Data<Db>,

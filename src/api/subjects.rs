@@ -1,3 +1,5 @@
+use super::openapi::Items;
+use crate::error::Problem;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -7,13 +9,15 @@ use crate::domain::{Actor, Role};
 use crate::error::ApiError;
 use crate::subjects::service;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Required when an agent exports for a caller: how the caller's identity was verified.
     identity_method: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/subjects/{subject_id}/export", tag = "subjects", description = "Roles: subject (own), dpo, agent (with `identity_method`).", params(("subject_id" = String, Path), ExportQuery), security(("bearer" = [])), responses((status = 200, body = crate::subjects::service::SubjectExport), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn export_subject(
     db: web::Data<Db>,
@@ -28,6 +32,7 @@ pub async fn export_subject(
         .json(export))
 }
 
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/erasure", tag = "subjects", description = "Roles: dpo. Decisions under a legal hold are kept and listed.", params(("subject_id" = String, Path)), request_body = crate::subjects::erasure::ErasureInput, security(("bearer" = [])), responses((status = 200, body = crate::subjects::erasure::ErasureReport), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn erase_subject(
     db: web::Data<Db>,
@@ -40,6 +45,7 @@ pub async fn erase_subject(
     Ok(HttpResponse::Ok().json(report))
 }
 
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/restriction", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::restriction::RestrictionInput, security(("bearer" = [])), responses((status = 200, body = crate::subjects::restriction::RestrictionView), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn restrict_subject(
     db: web::Data<Db>,
@@ -52,6 +58,7 @@ pub async fn restrict_subject(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[utoipa::path(delete, path = "/v1/subjects/{subject_id}/restriction", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::restriction::RestrictionInput, security(("bearer" = [])), responses((status = 200, body = crate::subjects::restriction::RestrictionView), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn lift_subject_restriction(
     db: web::Data<Db>,
@@ -64,6 +71,7 @@ pub async fn lift_subject_restriction(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/objection", tag = "subjects", description = "Roles: subject (own), dpo, agent.", params(("subject_id" = String, Path)), request_body = crate::subjects::objection::ObjectionInput, security(("bearer" = [])), responses((status = 200, body = Items<crate::subjects::objection::Objection>), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn object_to_processing(
     db: web::Data<Db>,
@@ -76,6 +84,7 @@ pub async fn object_to_processing(
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/objection/compelling-grounds", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::objection::CompellingGroundsInput, security(("bearer" = [])), responses((status = 200, body = Items<crate::subjects::objection::Objection>), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn record_compelling_grounds(
     db: web::Data<Db>,
@@ -90,6 +99,7 @@ pub async fn record_compelling_grounds(
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/rectifications", tag = "subjects", description = "Roles: subject (own), agent, dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::rectification::RectificationInput, security(("bearer" = [])), responses((status = 201, body = crate::subjects::rectification::Rectification), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn request_rectification(
     db: web::Data<Db>,
@@ -102,6 +112,7 @@ pub async fn request_rectification(
     Ok(HttpResponse::Created().json(row))
 }
 
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/rectifications/{id}/resolution", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path), ("id" = String, Path, description = "rectification id")), request_body = crate::subjects::rectification::ResolutionInput, security(("bearer" = [])), responses((status = 200, body = crate::subjects::rectification::Rectification), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn resolve_rectification(
     db: web::Data<Db>,

@@ -1,3 +1,6 @@
+use super::openapi::Items;
+use crate::error::Problem;
+use crate::webhooks::service::Endpoint;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -23,6 +26,7 @@ impl From<WebhookError> for ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/v1/engines/{id}/endpoints", tag = "engines", description = "Roles: admin. The secret is shown once.", params(("id" = String, Path, description = "engine id")), request_body = NewEndpoint, security(("bearer" = [])), responses((status = 201, body = Endpoint), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn register_endpoint(
     db: web::Data<Db>,
@@ -36,6 +40,7 @@ pub async fn register_endpoint(
     Ok(HttpResponse::Created().json(endpoint))
 }
 
+#[utoipa::path(get, path = "/v1/engines/{id}/endpoints", tag = "engines", description = "Roles: admin.", params(("id" = String, Path, description = "engine id")), security(("bearer" = [])), responses((status = 200, body = Items<Endpoint>), (status = 404, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_endpoints(
     db: web::Data<Db>,
@@ -47,6 +52,7 @@ pub async fn list_endpoints(
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
+#[utoipa::path(post, path = "/v1/engines/{id}/endpoints/{endpoint_id}/secret", tag = "engines", description = "Roles: admin. The previous secret stays valid for a grace period.", params(("id" = String, Path, description = "engine id"), ("endpoint_id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = Endpoint), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn rotate_endpoint_secret(
     db: web::Data<Db>,
@@ -60,14 +66,26 @@ pub async fn rotate_endpoint_secret(
     Ok(HttpResponse::Ok().json(endpoint))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     engine: Option<String>,
+    #[param(inline, value_type = Option<DeliveryStatus>)]
     status: Option<String>,
     limit: Option<i64>,
 }
 
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "documents the values the handler accepts; it reads a string")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/deliveries", tag = "engines", description = "Roles: admin.", params(DeliveryQuery), security(("bearer" = [])), responses((status = 200, body = Items<crate::webhooks::service::Delivery>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_deliveries(
     db: web::Data<Db>,
@@ -80,6 +98,7 @@ pub async fn list_deliveries(
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
+#[utoipa::path(post, path = "/v1/webhooks/deliveries/{id}/replay", tag = "engines", description = "Roles: admin.", params(("id" = String, Path, description = "delivery id")), security(("bearer" = [])), responses((status = 202, body = crate::webhooks::service::Delivery), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn replay_delivery(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;

@@ -89,7 +89,7 @@ impl AppealUpdate {
 }
 
 /// An appeal as the API shows it. The lease token is never part of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppealView {
     pub id: String,
     pub decision_id: String,
@@ -126,7 +126,7 @@ pub struct AppealView {
 }
 
 /// An appeal with its notices and, once reviewed, the outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppealDetail {
     #[serde(flatten)]
     pub appeal: AppealView,
@@ -139,7 +139,7 @@ pub struct AppealDetail {
     pub notices: Vec<Notice>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutcomeView {
     pub result: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -61,7 +61,7 @@ where
 }
 
 /// One subject whose data an actor accessed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubjectAccess {
     pub subject_id: String,
     /// Audit entries touching this subject, by action (`decision.viewed`, `appeal.claimed`, …).
@@ -71,7 +71,7 @@ pub struct SubjectAccess {
 }
 
 /// The answer to "whose data did `actor` access between `from` and `to`".
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccessReport {
     pub actor: String,
     pub from: DateTime<Utc>,

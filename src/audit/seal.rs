@@ -10,12 +10,16 @@ use super::merkle;
 use crate::db::schema::{audit_checkpoints, audit_log};
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
 
+fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.and_utc(), s)
+}
+
 /// Names the Postgres advisory lock that lets one sealer at a time through.
 const SEAL_LOCK_KEY: i64 = 0x7365_616c; // "seal"
 /// `prev_hash` of the first checkpoint.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_checkpoints)]
 pub struct Checkpoint {
     pub id: i64,
@@ -24,6 +28,8 @@ pub struct Checkpoint {
     pub entry_count: i64,
     pub first_seq: i64,
     pub last_seq: i64,
+    /// UTC. Stored without an offset; written with `Z` in JSON.
+    #[serde(serialize_with = "as_utc")]
     pub sealed_at: NaiveDateTime,
     pub checkpoint_hash: String,
 }

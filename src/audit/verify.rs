@@ -29,7 +29,7 @@ struct Row {
 }
 
 /// Where verification failed first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Break {
     /// `entry_altered`, `checkpoint_entries_changed`, `checkpoint_altered`, `chain_broken`,
     /// `checkpoint_missing`, `unknown_checkpoint` or `anchored_head_missing`.
@@ -41,7 +41,7 @@ pub struct Break {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     pub ok: bool,
     pub entries: i64,

@@ -43,7 +43,7 @@ pub struct BreachStepRow {
 }
 
 /// A breach as the register shows it, with its clock worked out at `now`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BreachView {
     pub id: String,
     pub status: BreachStatus,
@@ -63,7 +63,7 @@ pub struct BreachView {
     pub steps: Vec<StepView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StepView {
     pub from: String,
     pub to: String,

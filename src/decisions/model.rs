@@ -52,7 +52,7 @@ impl DecisionRow {
 }
 
 /// A decision as the API returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Decision {
     pub id: String,
     pub engine_id: String,

@@ -44,7 +44,7 @@ pub enum Ingested {
 }
 
 /// One item of a batch, reported by its index in the request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchItemResult {
     pub index: usize,
     pub status: BatchItemStatus,
@@ -57,7 +57,7 @@ pub struct BatchItemResult {
     pub processing_restricted: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchItemStatus {
     Created,

@@ -18,7 +18,7 @@ pub const MAX_NOTE: usize = 4_000;
 /// Most subjects one notification step may name.
 pub const MAX_SUBJECTS: usize = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BreachStatus {
     Suspected,
@@ -78,10 +78,15 @@ pub fn is_overdue(status: BreachStatus, aware_at: DateTime<Utc>, now: DateTime<U
 }
 
 /// A new report as received.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreachReport {
     /// What happened, what data and how many people may be affected, as far as known.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub description: String,
     /// When the organisation became aware; defaults to the time of the report.
     pub aware_at: Option<DateTime<Utc>>,
@@ -110,21 +115,42 @@ impl ValidReport {
 }
 
 /// A requested step in the register, as received.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
     pub to: BreachStatus,
     /// Why, and what was done (Art. 33(5) documentation).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub note: String,
-    /// Required when the authority is notified after the 72 hours.
+    /// Required when the authority is notified after the 72 hours, refused before.
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub delay_reason: Option<String>,
-    /// The authority's case reference, for `authority_notified`.
+    /// The authority's case reference, for `authority_notified` only.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub authority_reference: Option<String>,
-    /// For `subjects_notified`: who is told (e.g. from the audit's subjects-accessed answer).
+    /// For `subjects_notified` only: who is told (e.g. from the audit's subjects-accessed answer).
     #[serde(default)]
+    #[schema(value_type = Vec<crate::api::openapi::Ident128>, max_items = 10000)]
     pub subjects: Vec<String>,
-    /// For `subjects_notified`: the notice each subject receives (Art. 34(2): the nature of the
-    /// breach, a contact point, the likely consequences and the measures taken).
+    /// For `subjects_notified` only: the notice each subject receives (Art. 34(2): the nature of
+    /// the breach, a contact point, the likely consequences and the measures taken).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub subject_notice: Option<String>,
 }
 

@@ -14,7 +14,7 @@ pub const MAX_RATIONALE_CHARS: usize = 10_000;
 /// Lease tokens are UUIDs (36 characters); anything much longer is not one.
 pub const MAX_LEASE_TOKEN: usize = 128;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewOutcome {
     Uphold,
@@ -138,16 +138,25 @@ pub fn rationale_problem(text: &str) -> Option<&'static str> {
 }
 
 /// A review as submitted, before validation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewDraft {
+    #[schema(pattern = r"\S")]
     pub lease_token: String,
     pub outcome: ReviewOutcome,
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub new_outcome: Option<String>,
+    #[schema(min_length = 30)]
     pub rationale: String,
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<crate::api::openapi::Text128>)]
     pub factors_considered: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::api::openapi::scalar_map_nullable)]
     pub rectified_inputs: Option<BTreeMap<String, Value>>,
 }
 

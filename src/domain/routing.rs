@@ -15,12 +15,18 @@ pub const MANDATORY_REVIEW_PRIORITY: i32 = 50;
 pub const DEFAULT_PRIORITY: i32 = 0;
 
 /// A rule's conditions. An absent condition matches anything.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// `remote = "Self"`: the derives write inherent functions, and the trait impls below accept
+/// only a JSON object. A derived struct would also take an array (`[null, null]`), which the
+/// contract does not allow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct RuleMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")]
     pub decision_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
     pub model_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub significant_effect: Option<bool>,
@@ -32,14 +38,41 @@ pub struct RuleMatch {
     pub score_max: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl Serialize for RuleMatch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RuleMatch::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleMatch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = RuleMatch;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of match conditions")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RuleMatch, A::Error> {
+                RuleMatch::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(ObjectOnly)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
     /// Rules across all queues are tried in ascending position.
+    #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]
     pub position: i32,
     #[serde(rename = "match", default)]
     pub conditions: RuleMatch,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]
+    #[schema(minimum = -1000, maximum = 1000)]
     pub priority: i32,
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON Pointer to the offending field, e.g. `/explanation/reason_codes/2/text`.
     pub pointer: String,
@@ -128,6 +128,45 @@ impl Checker {
     }
 }
 
+/// Integer fields accept any JSON number without a fractional part (`2` or `2.0`): JSON Schema,
+/// and so OpenAPI 3.1, counts `2.0` as an integer, and clients that only have doubles send it.
+pub mod integral {
+    use serde::de::{Deserialize, Deserializer, Error, Unexpected};
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i64> + TryFrom<u64>,
+    {
+        let n = serde_json::Number::deserialize(d)?;
+        let expected = &"an integer in range";
+        if let Some(i) = n.as_i64() {
+            return T::try_from(i).map_err(|_| D::Error::invalid_value(Unexpected::Signed(i), expected));
+        }
+        if let Some(u) = n.as_u64() {
+            return T::try_from(u).map_err(|_| D::Error::invalid_value(Unexpected::Unsigned(u), expected));
+        }
+        let f = n.as_f64().unwrap_or(f64::NAN);
+        // 2^63: beyond it, a double has no fractional part but no longer names one integer.
+        if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_776e18 {
+            let i = f as i64; // exact: integral and within i64, checked above
+            return T::try_from(i).map_err(|_| D::Error::invalid_value(Unexpected::Float(f), expected));
+        }
+        Err(D::Error::invalid_type(Unexpected::Float(f), &"an integer"))
+    }
+
+    /// The same, for an optional field (use with `#[serde(default)]`).
+    pub fn option<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i64> + TryFrom<u64>,
+    {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| deserialize(n).map_err(D::Error::custom))
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +186,21 @@ mod tests {
         let errors = c.finish(()).unwrap_err();
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(pointers, ["/a", "/b", "/c"]);
+    }
+
+    #[test]
+    fn integral_accepts_whole_floats_only() {
+        #[derive(serde::Deserialize, Debug)]
+        struct N {
+            #[serde(deserialize_with = "integral::deserialize")]
+            n: u32,
+        }
+        let n = |s: &str| serde_json::from_str::<N>(s).map(|v| v.n).map_err(|e| e.to_string());
+        assert_eq!(n(r#"{"n": 2}"#), Ok(2));
+        assert_eq!(n(r#"{"n": 2.0}"#), Ok(2));
+        assert!(n(r#"{"n": 2.5}"#).is_err());
+        assert!(n(r#"{"n": -1}"#).is_err());
+        assert!(n(r#"{"n": 1e300}"#).is_err());
+        assert!(n(r#"{"n": "2"}"#).is_err());
     }
 }

@@ -76,8 +76,9 @@ pub enum FeedError {
 }
 
 /// One page of events, each the versioned envelope exactly as webhooks carry it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedPage {
+    #[schema(value_type = Vec<Object>)]
     pub items: Vec<Box<RawValue>>,
     /// Where to resume: the last item's cursor, or the request's own cursor when the page is
     /// empty, so a poller can always pass it back.

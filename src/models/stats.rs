@@ -25,7 +25,7 @@ pub struct StatsQuery {
     pub engine: Option<String>,
 }
 
-#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Counts {
     pub decisions: i64,
     pub appeals: i64,
@@ -58,21 +58,21 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     pub start: String,
     #[serde(flatten)]
     pub counts: Counts,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReasonCodeStats {
     pub code: String,
     #[serde(flatten)]
     pub counts: Counts,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ModelStats {
     pub model: String,
     pub version: Option<String>,

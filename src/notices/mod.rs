@@ -21,7 +21,7 @@ pub struct NoticeRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Notice {
     pub id: String,
     pub kind: String,

@@ -17,7 +17,7 @@ use crate::routing::repo as routing_repo;
 
 /// Everything a reviewer needs to decide: the appeal, the decision with its explanation, and
 /// earlier appeals and reviews of the same decision.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Case {
     #[serde(flatten)]
     pub appeal: AppealView,
@@ -25,7 +25,7 @@ pub struct Case {
     pub history: Vec<HistoryEntry>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub appeal_id: String,
     pub status: AppealStatus,
@@ -34,13 +34,13 @@ pub struct HistoryEntry {
     pub reviews: Vec<ReviewView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Lease {
     pub token: String,
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Claimed {
     pub appeal: Case,
     pub lease: Lease,

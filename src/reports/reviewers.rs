@@ -16,7 +16,7 @@ pub const RUBBER_STAMP_AGREEMENT: f64 = 0.95;
 pub const RUBBER_STAMP_SECONDS: f64 = 60.0;
 pub const RUBBER_STAMP_MIN_REVIEWS: usize = 20;
 
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ReviewerLine {
     pub reviewer_id: String,
     pub reviews: usize,

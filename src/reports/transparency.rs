@@ -26,7 +26,7 @@ pub struct AppealFacts {
     pub outcome: Option<String>,
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct TransparencyReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

@@ -36,7 +36,7 @@ pub struct ReviewRow {
 }
 
 /// A review as shown in a case's history.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub id: String,
     pub appeal_id: String,

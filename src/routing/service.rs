@@ -20,18 +20,20 @@ pub enum RoutingError {
     Db(#[from] DbError),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueInput {
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     #[serde(default)]
     pub blind_first: bool,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub rules: Vec<RuleInput>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueView {
     pub name: String,
     pub description: String,
@@ -42,16 +44,19 @@ pub struct QueueView {
     pub nearest_due_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewerInput {
     /// Decision types this reviewer has the authority and competence to decide.
+    #[schema(max_items = 100, value_type = Vec<crate::api::openapi::Ident64>)]
     pub authorities: Vec<String>,
     /// How many appeals they may hold at once.
+    #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]
+    #[schema(minimum = 0, maximum = 1000)]
     pub capacity: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewerView {
     pub id: String,
     pub authorities: Vec<String>,
@@ -59,17 +64,21 @@ pub struct ReviewerView {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
     /// How long after the decision an appeal may be filed. DSA Art. 20 requires at least 6.
     #[serde(default = "default_window")]
+    #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]
+    #[schema(minimum = 6, maximum = 120)]
     pub filing_window_months: i32,
     /// High impact: an overturn or amend needs a second person's approval.
     #[serde(default)]
     pub requires_approval: bool,
     /// Legal hold: months after the decision during which erasure keeps it (Reg B: 25).
     #[serde(default)]
+    #[serde(deserialize_with = "crate::domain::validation::integral::option")]
+    #[schema(minimum = 1, maximum = 600)]
     pub retention_months: Option<i32>,
 }
 
@@ -78,7 +87,7 @@ fn default_window() -> i32 {
 }
 
 /// The rules in force for one decision type; defaults when none are configured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Policy {
     pub decision_type: String,
     pub filing_window_months: u32,

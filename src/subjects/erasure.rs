@@ -25,13 +25,18 @@ pub const ERASED: &str = "[erased]";
 /// The fingerprint of an erased decision; exports for retraining leave such decisions out.
 pub const ERASED_FINGERPRINT: &str = "erased";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErasureInput {
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErasureReport {
     /// The pseudonym under which the audit log records this erasure.
     pub subject_ref: String,
@@ -46,7 +51,7 @@ pub struct ErasureReport {
     pub engines_notified: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Retained {
     pub decision_id: String,
     pub decision_type: String,

@@ -17,13 +17,18 @@ use crate::domain::Actor;
 use crate::domain::validation::Checker;
 use crate::notices::templates;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestrictionInput {
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RestrictionView {
     pub subject_ref: String,
     pub restricted: bool,
@@ -34,7 +39,7 @@ pub struct RestrictionView {
     pub notice: Option<SubjectNotice>,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable)]
+#[derive(Debug, Clone, Serialize, Queryable, utoipa::ToSchema)]
 pub struct SubjectNotice {
     pub id: String,
     #[serde(skip)]

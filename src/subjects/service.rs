@@ -16,7 +16,7 @@ use crate::engines;
 use crate::reviews;
 
 /// Everything Recourse holds about one subject (GDPR Art. 15), machine-readable (Art. 20).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubjectExport {
     pub subject_id: String,
     pub generated_at: DateTime<Utc>,
@@ -33,7 +33,7 @@ pub struct SubjectExport {
     pub restricted_since: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExportedDecision {
     pub decision: Decision,
     /// Appeals with the subject's statements, corrected inputs, notices and outcomes.
@@ -42,7 +42,7 @@ pub struct ExportedDecision {
 }
 
 /// A review as the subject may see it: the outcome and its reasons, not the reviewer's identity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExportedReview {
     pub appeal_id: String,
     pub outcome: String,
@@ -56,7 +56,7 @@ pub struct ExportedReview {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Recipient {
     pub engine_id: String,
     pub name: String,

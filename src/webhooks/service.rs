@@ -13,14 +13,15 @@ use crate::db::{self, Db, DbConnection, DbError, write_tx};
 use crate::domain::{Actor, FieldError};
 use crate::engines;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
+    #[schema(format = "uri")]
     pub url: String,
 }
 
 /// An endpoint as listed. The secret is shown once, when created or rotated.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Endpoint {
     pub id: String,
     pub engine_id: String,
@@ -50,7 +51,7 @@ impl Endpoint {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: String,
     pub event_id: String,

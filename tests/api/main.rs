@@ -20,6 +20,7 @@ mod instances;
 mod limits;
 mod mass_assignment;
 mod models;
+mod openapi;
 mod outage;
 mod queue;
 mod reports;

@@ -1,0 +1,336 @@
+//! The OpenAPI 3.1 contract, generated from the code with utoipa and served at `GET /openapi.json`,
+//! with an interactive page (Swagger UI, vendored: no CDN) at `/docs/`.
+//!
+//! schemathesis (`.ci/schemathesis`) fuzzes the running server against this document once per
+//! role, so the document must say exactly what the server does. To document an endpoint:
+//!
+//! 1. Put `#[utoipa::path(...)]` on its handler: the method, the full path (with `/v1`), a
+//!    `tag`, `params(...)` for path and query parameters (derive `utoipa::IntoParams` on a query
+//!    struct), `request_body = T`, `security(("bearer" = []))` for a protected route, and the
+//!    success responses plus the errors that are *specific* to the operation (404 for an unknown
+//!    id, 409, or a 422 that the body's schema cannot express), each as
+//!    `(status = 404, response = Problem)`. The route's roles go in the description.
+//! 2. Derive `utoipa::ToSchema` on the request and response types. Write the field rules the
+//!    service enforces into the schema (`#[schema(min_length = 1, max_length = 128, pattern = ..)]`)
+//!    so that a body valid by the schema is accepted and one that is not is refused: schemathesis
+//!    checks both directions. Times in the API are `DateTime<Utc>`; a row's `NaiveDateTime` is
+//!    converted at the edge, or serialised with `.and_utc()` and given
+//!    `#[schema(value_type = String, format = DateTime)]`.
+//!    Copy the patterns from an existing field: an identifier as on `NewEngine::id`, one-line text
+//!    as on `NewEngine::name`, prose (line breaks allowed) as on `ErasureInput::reason`, a map of
+//!    scalars with `schema_with = scalar_map`. An integer field also takes `2.0` (JSON Schema calls
+//!    it an integer): `#[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]`.
+//! 3. Add the handler to `paths(...)` in [`ApiDoc`] below.
+//! 4. A rule that JSON Schema cannot state (across fields, by role, against the clock or stored
+//!    data) makes schemathesis see a 422 for a schema-valid request: add the operation, with the
+//!    reason, to `.ci/schemathesis.toml`. Nothing else belongs there.
+//!
+//! The errors that every operation of a kind can return are added by [`CommonProblems`], so they
+//! are not repeated on each handler:
+//! - protected (has `security`): 401, 403, 429 and 503;
+//! - with a request body: 400 (malformed JSON), 413, 415 and 422;
+//! - with query parameters: 400 (`invalid_query`) and 422.
+//!
+//! `tests/api/openapi.rs` fails when a route registered in `src/api/mod.rs` is missing here, and
+//! when a documented operation is not served.
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, RefOr, Type};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::error::PROBLEM_JSON;
+
+/// `(status = 404, response = Problem)` in a handler's `responses(...)`: a problem+json body.
+impl<'s> utoipa::ToResponse<'s> for crate::error::Problem {
+    fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+        ("Problem", problem_response(0, "An RFC 9457 problem; branch on `code`"))
+    }
+}
+
+/// A list that is not paged: `{"items": [...]}`.
+#[derive(ToSchema)]
+pub struct Items<T: ToSchema> {
+    pub items: Vec<T>,
+}
+
+/// A page of a list that is paged by cursor: pass `next_cursor` back as `after`; `null` when
+/// there are no more pages.
+#[derive(ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// An identifier: ASCII letters, digits and `- _ . : @` (a decision type, in a list).
+#[derive(ToSchema)]
+#[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+pub struct Ident64(pub String);
+
+/// An identifier of up to 128 characters (a subject id, in a list).
+#[derive(ToSchema)]
+#[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+pub struct Ident128(pub String);
+
+/// A short text: not blank, no control characters (a factor considered, in a list).
+#[derive(ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 128,
+    pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+)]
+pub struct Text128(pub String);
+
+/// Feature name to scalar value (inputs, corrections, counterfactual changes), as
+/// `Checker::scalar_map` enforces it: at most 256 entries, names of 1 to 128 characters that are
+/// not blank, values that are strings (at most 1,024 characters), numbers, booleans or null.
+fn scalar_map_schema(min_properties: usize, nullable: bool) -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{AdditionalProperties, SchemaType};
+    let object = if nullable {
+        SchemaType::from_iter([Type::Object, Type::Null])
+    } else {
+        SchemaType::Type(Type::Object)
+    };
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(128))
+        .pattern(Some(r"\S"))
+        .build();
+    let value = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::String,
+            Type::Number,
+            Type::Boolean,
+            Type::Null,
+        ]))
+        .max_length(Some(1024))
+        .build();
+    ObjectBuilder::new()
+        .schema_type(object)
+        .min_properties(Some(min_properties))
+        .max_properties(Some(256))
+        .property_names(Some(name))
+        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(value.into()))))
+        .into()
+}
+
+pub fn scalar_map() -> utoipa::openapi::Schema {
+    scalar_map_schema(0, false)
+}
+
+pub fn scalar_map_nonempty() -> utoipa::openapi::Schema {
+    scalar_map_schema(1, false)
+}
+
+pub fn scalar_map_nullable() -> utoipa::openapi::Schema {
+    scalar_map_schema(0, true)
+}
+
+/// The body of `/healthz` and `/readyz`.
+#[derive(ToSchema)]
+pub struct Health {
+    /// `ok` (the process is up) or `ready` (the database answers).
+    #[schema(examples("ok"))]
+    pub status: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Recourse",
+        description = "Contest automated decisions: appeals, human review and feedback to scoring engines. \
+            Every error is RFC 9457 application/problem+json with a stable `code`; see docs/API.md.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        super::health::healthz,
+        super::health::readyz,
+        super::engines::list_engines,
+        super::engines::register_engine,
+        super::webhooks::list_endpoints,
+        super::webhooks::register_endpoint,
+        super::webhooks::rotate_endpoint_secret,
+        super::webhooks::list_deliveries,
+        super::webhooks::replay_delivery,
+        super::models::get_suspension,
+        super::models::suspend_model,
+        super::models::lift_suspension,
+        super::models::get_model_stats,
+        super::feedback::export_labels,
+        super::feedback::get_feedback,
+        super::decisions::post_decision,
+        super::decisions::post_decision_batch,
+        super::decisions::get_decision,
+        super::decisions::list_subject_decisions,
+        super::appeals::file_appeal,
+        super::appeals::get_appeal,
+        super::appeals::list_appeal_notices,
+        super::appeals::withdraw_appeal,
+        super::appeals::extend_appeal,
+        super::appeals::assign_appeal,
+        super::appeals::review_appeal,
+        super::appeals::approve_review,
+        super::appeals::release_lease,
+        super::appeals::heartbeat_lease,
+        super::appeals::claim_next,
+        super::subjects::export_subject,
+        super::subjects::erase_subject,
+        super::subjects::restrict_subject,
+        super::subjects::lift_subject_restriction,
+        super::subjects::object_to_processing,
+        super::subjects::record_compelling_grounds,
+        super::subjects::request_rectification,
+        super::subjects::resolve_rectification,
+        super::reports::transparency_report,
+        super::reports::reviewer_report,
+        super::audit::verify_audit,
+        super::audit::audit_head,
+        super::breaches::subjects_accessed,
+        super::breaches::report_breach,
+        super::breaches::list_breaches,
+        super::breaches::get_breach,
+        super::breaches::advance_breach,
+        super::routing::list_queues,
+        super::routing::put_queue,
+        super::routing::list_reviewers,
+        super::routing::put_reviewer,
+        super::routing::list_policies,
+        super::routing::put_policy,
+    ),
+    components(schemas(crate::error::Problem, crate::domain::FieldError), responses(crate::error::Problem)),
+    modifiers(&CommonProblems),
+    tags(
+        (name = "health", description = "Liveness and readiness; no token needed"),
+        (name = "engines", description = "Scoring engines and their webhook endpoints"),
+        (name = "decisions", description = "Automated decisions as the engines report them"),
+        (name = "appeals", description = "Filing, claiming, reviewing and approving appeals"),
+        (name = "subjects", description = "Data-subject rights: export, erasure, restriction, objection, rectification"),
+        (name = "models", description = "Model kill switch and statistics"),
+        (name = "feedback", description = "Human outcomes fed back to the engines"),
+        (name = "configuration", description = "Queues, reviewers and policies"),
+        (name = "reports", description = "Transparency and reviewer reports"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "breaches", description = "The breach register (GDPR Art. 33/34)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the bearer scheme, the shared problem response, and the errors common to every
+/// operation of a kind (see the module docs).
+pub struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A JWT with `sub`, `role`, `iss`, `aud`, `iat`, `exp` and `nbf`"))
+                    .build(),
+            ),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_common_problems(op);
+            }
+        }
+    }
+}
+
+fn add_common_problems(op: &mut Operation) {
+    let protected = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = op.request_body.is_some();
+    let has_query = op.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.parameter_in == ParameterIn::Query,
+        RefOr::Ref(_) => false,
+    });
+    let mut codes: Vec<(u16, &str)> = Vec::new();
+    if protected {
+        codes.extend([
+            (
+                401,
+                "No valid bearer token (`unauthorized`); carries `WWW-Authenticate: Bearer`",
+            ),
+            (403, "The token's role may not do this (`forbidden`)"),
+            (
+                429,
+                "Too many failed authentications from this client; see `Retry-After`",
+            ),
+            (
+                503,
+                "The database is unreachable or no connection came free in time (`unavailable`); retry after `Retry-After`",
+            ),
+        ]);
+    }
+    if has_body {
+        codes.extend([
+            (
+                400,
+                "The body is not valid JSON (`malformed_json`) or could not be read (`bad_body`)",
+            ),
+            (
+                408,
+                "The body did not arrive within the body timeout (`request_timeout`)",
+            ),
+            (413, "The body is larger than the route's limit (`payload_too_large`)"),
+            (415, "The body is not declared as JSON (`unsupported_media_type`)"),
+            (
+                422,
+                "The body has the wrong shape or breaks a rule (`validation_failed`); see `errors`",
+            ),
+        ]);
+    }
+    if has_query {
+        codes.extend([
+            (
+                400,
+                "Unknown query parameter or a value of the wrong type (`invalid_query`)",
+            ),
+            (422, "A query parameter breaks a rule (`validation_failed`)"),
+        ]);
+    }
+    for (code, description) in codes {
+        op.responses
+            .responses
+            .entry(code.to_string())
+            .or_insert_with(|| problem_response(code, description));
+    }
+}
+
+fn problem_response(code: u16, description: &str) -> RefOr<utoipa::openapi::Response> {
+    let mut response = ResponseBuilder::new().description(description).content(
+        PROBLEM_JSON,
+        ContentBuilder::new()
+            .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+            .build(),
+    );
+    if code == 429 || code == 503 {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
+                .description(Some("Seconds to wait before retrying"))
+                .build(),
+        );
+    }
+    RefOr::T(response.build())
+}
+
+/// The document, as served.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
