@@ -36,6 +36,8 @@ const TABLES: &[&str] = &[
     "subject_objections",
     "rectifications",
     "idempotency_keys",
+    "breaches",
+    "breach_steps",
 ];
 
 type AppealState = (
@@ -460,6 +462,48 @@ async fn server_controlled_properties_in_bodies_are_refused_and_change_nothing()
         &dpo,
         json!({"reason": "Art. 17 request by letter"}),
         &[("subject_id", json!("subject-1")), ("erased_at", at())],
+        StatusCode::OK,
+    )
+    .await;
+    refused_then_accepted(
+        &app,
+        ("POST", "/v1/breaches"),
+        &app.token_for(Role::Agent),
+        json!({"description": "Case notes were emailed to the wrong customer"}),
+        &[
+            ("id", json!("breach-1")),
+            ("status", json!("dismissed")),
+            ("reported_by", json!("someone-else")),
+            ("reported_at", at()),
+            ("notify_authority_by", at()),
+            ("overdue", json!(false)),
+        ],
+        StatusCode::CREATED,
+    )
+    .await;
+    let listed: Value = app
+        .client
+        .get(app.url("/v1/breaches"))
+        .bearer_auth(&dpo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let breach = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    refused_then_accepted(
+        &app,
+        ("POST", &format!("/v1/breaches/{breach}/transitions")),
+        &dpo,
+        json!({"to": "confirmed", "note": "Confirmed with the sender"}),
+        &[
+            ("from", json!("authority_notified")),
+            ("status", json!("subjects_notified")),
+            ("at", at()),
+            ("authority_notified_at", at()),
+            ("by", json!("someone-else")),
+        ],
         StatusCode::OK,
     )
     .await;
