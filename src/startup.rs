@@ -133,6 +133,7 @@ impl Application {
         )));
         let ui_settings = settings.ui;
         let auth_throttle = web::Data::new(api::AuthThrottle::new(&limits));
+        let contract = web::Data::new(api::openapi::Contract::render());
         let body_timeout = settings.server.request_body;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -147,7 +148,7 @@ impl Application {
                 .app_data(verifier.clone())
                 .app_data(webhooks_data.clone())
                 .app_data(auth_throttle.clone())
-                .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone()))
+                .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone(), contract.clone()))
                 .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
         .client_request_timeout(settings.server.request_head)

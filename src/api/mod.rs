@@ -28,7 +28,13 @@ use crate::error::ApiError;
 
 /// Registers every route. Each path is a `resource`, so a known path with the wrong method
 /// answers 405 and an unknown path falls through to the 404 default service.
-pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, batch_permits: json::BodyPermits) {
+pub fn routes(
+    cfg: &mut web::ServiceConfig,
+    limits: Limits,
+    workflow: Workflow,
+    batch_permits: json::BodyPermits,
+    contract: web::Data<openapi::Contract>,
+) {
     cfg.app_data(web::Data::new(limits))
         .app_data(web::Data::new(workflow))
         .app_data(
@@ -40,10 +46,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: Limits, workflow: Workflow, 
             web::PathConfig::default()
                 .error_handler(|e, _| ApiError::not_found(format!("no such resource: {e}")).into()),
         )
-        // The contract (GET /openapi.json) and its interactive page, served from the binary.
+        // The contract (GET /openapi.json, rendered once per process) and its interactive page,
+        // served from the binary.
+        .app_data(contract)
+        .service(web::resource("/openapi.json").route(web::get().to(openapi::serve_contract)))
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                .url("/openapi.json", openapi::document())
                 // No online validator badge: the page must not call out to another host.
                 .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
         )

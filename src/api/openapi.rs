@@ -147,6 +147,7 @@ pub struct Health {
     paths(
         super::health::healthz,
         super::health::readyz,
+        serve_contract,
         super::engines::list_engines,
         super::engines::register_engine,
         super::webhooks::list_endpoints,
@@ -202,7 +203,7 @@ pub struct Health {
     components(schemas(crate::error::Problem, crate::domain::FieldError), responses(crate::error::Problem)),
     modifiers(&CommonProblems),
     tags(
-        (name = "health", description = "Liveness and readiness; no token needed"),
+        (name = "health", description = "Liveness, readiness and this contract; no token needed"),
         (name = "engines", description = "Scoring engines and their webhook endpoints"),
         (name = "decisions", description = "Automated decisions as the engines report them"),
         (name = "appeals", description = "Filing, claiming, reviewing and approving appeals"),
@@ -333,4 +334,25 @@ fn problem_response(code: u16, description: &str) -> RefOr<utoipa::openapi::Resp
 /// The document, as served.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// The document rendered once per process and shared by every worker: building it per worker
+/// and rendering it per request cost memory and time for a document that never changes.
+#[derive(Clone)]
+pub struct Contract(actix_web::web::Bytes);
+
+impl Contract {
+    pub fn render() -> Self {
+        Self(actix_web::web::Bytes::from(
+            serde_json::to_vec(&document()).expect("the OpenAPI document serialises"),
+        ))
+    }
+}
+
+/// `GET /openapi.json`.
+#[utoipa::path(get, path = "/openapi.json", tag = "health", description = "This document. No token needed.", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub async fn serve_contract(contract: actix_web::web::Data<Contract>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(contract.0.clone())
 }
