@@ -31,6 +31,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("start-up task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("rendering the OpenAPI document: {0}")]
+    Contract(#[from] serde_json::Error),
 }
 
 pub struct Application {
@@ -133,7 +135,7 @@ impl Application {
         )));
         let ui_settings = settings.ui;
         let auth_throttle = web::Data::new(api::AuthThrottle::new(&limits));
-        let contract = web::Data::new(api::openapi::Contract::render());
+        let contract = web::Data::new(api::openapi::Contract::render()?);
         let body_timeout = settings.server.request_body;
         let mut server = HttpServer::new(move || {
             App::new()

@@ -342,10 +342,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub struct Contract(actix_web::web::Bytes);
 
 impl Contract {
-    pub fn render() -> Self {
-        Self(actix_web::web::Bytes::from(
-            serde_json::to_vec(&document()).expect("the OpenAPI document serialises"),
-        ))
+    pub fn render() -> Result<Self, serde_json::Error> {
+        Ok(Self(actix_web::web::Bytes::from(serde_json::to_vec(&document())?)))
     }
 }
 
