@@ -136,6 +136,11 @@ pub struct TimeoutArgs {
     /// (whole seconds).
     #[arg(long, env = "RECOURSE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
+    /// Longest life of a client connection: past it, the connection closes once the request in
+    /// flight is answered, and the client reconnects. Bounds a client that dribbles a later
+    /// request on a kept-alive connection.
+    #[arg(long, env = "RECOURSE_MAX_CONNECTION_AGE", default_value = "2m", value_parser = humantime::parse_duration)]
+    pub max_connection_age: Duration,
 }
 
 /// An IP address (a one-address range) or a CIDR range.
@@ -209,6 +214,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
         keep_alive: args.timeouts.keep_alive,
         client_disconnect: args.timeouts.client_disconnect_timeout,
         shutdown: args.timeouts.shutdown_timeout,
+        max_connection_age: args.timeouts.max_connection_age,
     };
     let app = Application::build(settings).await?;
     if args.demo {

@@ -170,6 +170,10 @@ pub struct ServerTimeouts {
     /// On SIGTERM/SIGINT: how long in-flight requests may take to finish before their
     /// connections are closed.
     pub shutdown: Duration,
+    /// Longest life of a client connection; past it the connection is closed once the request
+    /// in flight is answered. Bounds a client that keeps a connection alive and then dribbles
+    /// the headers of a later request (actix times only a connection's first request head).
+    pub max_connection_age: Duration,
 }
 
 impl Default for ServerTimeouts {
@@ -180,6 +184,7 @@ impl Default for ServerTimeouts {
             keep_alive: Duration::from_secs(15),
             client_disconnect: Duration::from_secs(2),
             shutdown: Duration::from_secs(30),
+            max_connection_age: Duration::from_secs(120),
         }
     }
 }

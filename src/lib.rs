@@ -9,6 +9,7 @@ pub mod breaches;
 pub mod casework;
 pub mod cli;
 pub mod config;
+pub mod connection_age;
 pub mod db;
 pub mod decisions;
 pub mod demo;

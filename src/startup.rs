@@ -145,6 +145,7 @@ impl Application {
                     crate::body_timeout::limit(body_timeout, req, next)
                 }))
                 .wrap(from_fn(api::add_request_id_header))
+                .wrap(from_fn(crate::connection_age::close_when_old))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(db_data.clone())
                 .app_data(verifier.clone())
@@ -157,6 +158,7 @@ impl Application {
         .keep_alive(settings.server.keep_alive)
         .client_disconnect_timeout(settings.server.client_disconnect)
         .shutdown_timeout(whole_seconds(settings.server.shutdown))
+        .on_connect(crate::connection_age::watch(settings.server.max_connection_age))
         .disable_signals()
         .listen(listener)?;
         if let Some(workers) = settings.workers {

@@ -178,3 +178,105 @@ async fn a_client_dribbling_its_body_gets_408_and_is_disconnected() {
     assert_eq!(app.decision_count().await, 0);
     println!("body-dribbling client answered 408 and disconnected after {elapsed:?}");
 }
+
+/// actix times only a connection's first request head: a client that makes one quick request
+/// and then dribbles the next request's headers on the kept-alive connection is bounded by the
+/// connection's maximum age instead.
+#[tokio::test]
+async fn a_slow_second_request_on_a_kept_alive_connection_is_cut_off_at_the_maximum_age() {
+    let app = spawn_app_with(|s| {
+        s.server.request_head = Duration::from_secs(1);
+        // Long enough that neither the keep-alive timer nor the first-request head timer can be
+        // what closes the connection.
+        s.server.keep_alive = Duration::from_secs(60);
+        // Shut down at 2 s: the age, plus a grace as long as the age for short ages.
+        s.server.max_connection_age = Duration::from_secs(1);
+    })
+    .await;
+    let started = Instant::now();
+    let (mut reader, mut writer) = connect(&app.address).await.into_split();
+    writer
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&first).contains("\"ok\"") {
+        let n = tokio::time::timeout(BOUND, reader.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed before the first response was complete");
+        first.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&first).starts_with("HTTP/1.1 200"));
+    let dribbler = tokio::spawn(async move {
+        if writer
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .is_err()
+        {
+            return;
+        }
+        while started.elapsed() < BOUND {
+            if writer.write_all(b"a").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let (rest, closed) = read_until_closed(&mut reader, started + BOUND).await;
+    dribbler.abort();
+    assert!(
+        closed,
+        "the dribbling second request still held the connection after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "the dribbled request was answered: {rest:?}"
+    );
+    println!(
+        "kept-alive connection with a dribbled second request closed after {:?}",
+        started.elapsed()
+    );
+}
+
+/// A well-behaved client is told to reconnect: the first response after the connection's
+/// maximum age says `Connection: close`, and the server closes once it is sent.
+#[tokio::test]
+async fn past_its_maximum_age_a_connection_is_closed_after_its_next_response() {
+    let app = spawn_app_with(|s| {
+        s.server.keep_alive = Duration::from_secs(60);
+        s.server.max_connection_age = Duration::from_secs(1);
+    })
+    .await;
+    let mut stream = connect(&app.address).await;
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut buf = [0u8; 1024];
+    let mut read_response = async |stream: &mut TcpStream| {
+        let mut response = Vec::new();
+        while !String::from_utf8_lossy(&response).contains("\"ok\"") {
+            let n = tokio::time::timeout(BOUND, stream.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(n > 0, "closed before the response was complete");
+            response.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&response).to_lowercase()
+    };
+    stream.write_all(request).await.unwrap();
+    let young = read_response(&mut stream).await;
+    assert!(!young.contains("connection: close"), "{young}");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    stream.write_all(request).await.unwrap();
+    let old = read_response(&mut stream).await;
+    assert!(old.starts_with("http/1.1 200"), "{old}");
+    assert!(old.contains("connection: close"), "{old}");
+    let (rest, closed) = read_until_closed(&mut stream, Instant::now() + BOUND).await;
+    assert!(
+        closed && rest.is_empty(),
+        "the connection stayed open after `Connection: close`"
+    );
+}
