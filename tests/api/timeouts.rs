@@ -44,12 +44,12 @@ async fn read_until_closed(reader: &mut (impl AsyncReadExt + Unpin), deadline: I
     }
 }
 
-/// Sends request headers one byte every 100 ms, never finishing (the slowloris pattern), and
-/// returns what the server answered, whether it closed the connection within `BOUND`, and when.
-async fn dribble_headers(address: &str) -> (String, bool, Duration) {
-    let (mut reader, mut writer) = connect(address).await.into_split();
-    let started = Instant::now();
-    let dribbler = tokio::spawn(async move {
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// Writes the start of a request's headers, then one more byte every 100 ms until `BOUND` has
+/// passed since `started` or the server hangs up (the slowloris pattern).
+fn dribble_headers_on(mut writer: tokio::net::tcp::OwnedWriteHalf, started: Instant) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         if writer
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             .await
@@ -63,7 +63,30 @@ async fn dribble_headers(address: &str) -> (String, bool, Duration) {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    });
+    })
+}
+
+/// Reads one complete `/healthz` response (the connection stays open for the next request).
+async fn read_healthz_response(reader: &mut (impl AsyncReadExt + Unpin)) -> String {
+    let mut response = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&response).contains("\"ok\"") {
+        let n = tokio::time::timeout(BOUND, reader.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed before the response was complete");
+        response.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Sends request headers one byte every 100 ms, never finishing (the slowloris pattern), and
+/// returns what the server answered, whether it closed the connection within `BOUND`, and when.
+async fn dribble_headers(address: &str) -> (String, bool, Duration) {
+    let (mut reader, writer) = connect(address).await.into_split();
+    let started = Instant::now();
+    let dribbler = dribble_headers_on(writer, started);
     let (received, closed) = read_until_closed(&mut reader, started + BOUND).await;
     dribbler.abort();
     (
@@ -77,22 +100,9 @@ async fn dribble_headers(address: &str) -> (String, bool, Duration) {
 /// connection within `BOUND`, and after how long.
 async fn idle_after_one_request(address: &str) -> (bool, Duration) {
     let mut stream = connect(address).await;
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    // Read the whole response; HTTP/1.1 keeps the connection open for the next request.
-    let mut response = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !String::from_utf8_lossy(&response).contains("\"ok\"") {
-        let n = tokio::time::timeout(BOUND, stream.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0, "closed before the response was complete");
-        response.extend_from_slice(&buf[..n]);
-    }
-    assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 200"));
+    stream.write_all(HEALTHZ).await.unwrap();
+    let response = read_healthz_response(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 200"));
     let idle_since = Instant::now();
     let (rest, closed) = read_until_closed(&mut stream, idle_since + BOUND).await;
     assert!(rest.is_empty(), "unexpected bytes on an idle connection: {rest:?}");
@@ -195,36 +205,9 @@ async fn a_slow_second_request_on_a_kept_alive_connection_is_cut_off_at_the_maxi
     .await;
     let started = Instant::now();
     let (mut reader, mut writer) = connect(&app.address).await.into_split();
-    writer
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut first = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !String::from_utf8_lossy(&first).contains("\"ok\"") {
-        let n = tokio::time::timeout(BOUND, reader.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0, "closed before the first response was complete");
-        first.extend_from_slice(&buf[..n]);
-    }
-    assert!(String::from_utf8_lossy(&first).starts_with("HTTP/1.1 200"));
-    let dribbler = tokio::spawn(async move {
-        if writer
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-            .await
-            .is_err()
-        {
-            return;
-        }
-        while started.elapsed() < BOUND {
-            if writer.write_all(b"a").await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
+    writer.write_all(HEALTHZ).await.unwrap();
+    assert!(read_healthz_response(&mut reader).await.starts_with("HTTP/1.1 200"));
+    let dribbler = dribble_headers_on(writer, started);
     let (rest, closed) = read_until_closed(&mut reader, started + BOUND).await;
     dribbler.abort();
     assert!(
@@ -252,26 +235,12 @@ async fn past_its_maximum_age_a_connection_is_closed_after_its_next_response() {
     })
     .await;
     let mut stream = connect(&app.address).await;
-    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-    let mut buf = [0u8; 1024];
-    let mut read_response = async |stream: &mut TcpStream| {
-        let mut response = Vec::new();
-        while !String::from_utf8_lossy(&response).contains("\"ok\"") {
-            let n = tokio::time::timeout(BOUND, stream.read(&mut buf))
-                .await
-                .unwrap()
-                .unwrap();
-            assert!(n > 0, "closed before the response was complete");
-            response.extend_from_slice(&buf[..n]);
-        }
-        String::from_utf8_lossy(&response).to_lowercase()
-    };
-    stream.write_all(request).await.unwrap();
-    let young = read_response(&mut stream).await;
+    stream.write_all(HEALTHZ).await.unwrap();
+    let young = read_healthz_response(&mut stream).await.to_lowercase();
     assert!(!young.contains("connection: close"), "{young}");
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    stream.write_all(request).await.unwrap();
-    let old = read_response(&mut stream).await;
+    stream.write_all(HEALTHZ).await.unwrap();
+    let old = read_healthz_response(&mut stream).await.to_lowercase();
     assert!(old.starts_with("http/1.1 200"), "{old}");
     assert!(old.contains("connection: close"), "{old}");
     let (rest, closed) = read_until_closed(&mut stream, Instant::now() + BOUND).await;
