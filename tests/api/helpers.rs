@@ -262,6 +262,16 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn delete_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Grants a reviewer authorities and capacity.
     pub async fn configure_reviewer(&self, id: &str, authorities: &[&str], capacity: i32) {
         let res = self

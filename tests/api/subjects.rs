@@ -514,13 +514,12 @@ mod restriction {
 
         // Lifting: the notice first, then the appeal is claimable again.
         let res = app
-            .client
-            .delete(app.url("/v1/subjects/r-s-0/restriction"))
-            .bearer_auth(app.token_for(Role::Dpo))
-            .json(&json!({"reason": "the accuracy question was settled"}))
-            .send()
-            .await
-            .unwrap();
+            .delete_json(
+                "/v1/subjects/r-s-0/restriction",
+                &app.token_for(Role::Dpo),
+                &json!({"reason": "the accuracy question was settled"}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         let lifted: Value = res.json().await.unwrap();
         assert_eq!(lifted["notice"]["kind"], "restriction_lift");
@@ -537,13 +536,12 @@ mod restriction {
         assert_eq!(claimed, appeals[0]);
 
         let res = app
-            .client
-            .delete(app.url("/v1/subjects/r-s-0/restriction"))
-            .bearer_auth(app.token_for(Role::Dpo))
-            .json(&json!({"reason": "again"}))
-            .send()
-            .await
-            .unwrap();
+            .delete_json(
+                "/v1/subjects/r-s-0/restriction",
+                &app.token_for(Role::Dpo),
+                &json!({"reason": "again"}),
+            )
+            .await;
         assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
         let res = app
             .post_json(
@@ -615,13 +613,12 @@ mod restriction {
         );
 
         let res = app
-            .client
-            .delete(app.url("/v1/subjects/r-new/restriction"))
-            .bearer_auth(app.token_for(Role::Dpo))
-            .json(&json!({"reason": "the accuracy question was settled"}))
-            .send()
-            .await
-            .unwrap();
+            .delete_json(
+                "/v1/subjects/r-new/restriction",
+                &app.token_for(Role::Dpo),
+                &json!({"reason": "the accuracy question was settled"}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         let listed: Value = app
             .get("/v1/subjects/r-new/decisions", &app.token_for(Role::Dpo))

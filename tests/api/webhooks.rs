@@ -670,13 +670,12 @@ async fn webhooks_about_a_restricted_subject_wait_until_the_restriction_is_lifte
     );
 
     let res = app
-        .client
-        .delete(app.url("/v1/subjects/held-subject/restriction"))
-        .bearer_auth(&dpo)
-        .json(&json!({"reason": "settled"}))
-        .send()
-        .await
-        .unwrap();
+        .delete_json(
+            "/v1/subjects/held-subject/restriction",
+            &dpo,
+            &json!({"reason": "settled"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     wait_until(&app, "the held delivery", 10, |d| {
         d.len() == 3 && d.iter().all(|x| x["status"] == "delivered")
