@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::json::{ApiJson, from_value};
+use super::json::{ApiJson, OptionalJson, from_value};
 use crate::appeals::AppealError;
-use crate::appeals::service::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey};
+use crate::appeals::service::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey, WithdrawalInput};
 use crate::auth::require_role;
 use crate::config::Workflow;
 use crate::db::Db;
@@ -43,6 +43,7 @@ impl From<AppealError> for ApiError {
             ),
             AppealError::IllegalTransition(t) => ApiError::conflict("illegal_transition", t.to_string()),
             AppealError::StaleLease => ApiError::conflict("stale_lease", e.to_string()),
+            AppealError::Restricted => ApiError::conflict("processing_restricted", e.to_string()),
             AppealError::AtCapacity { .. } => ApiError::conflict("at_capacity", e.to_string()),
             AppealError::Extension(ExtensionError::InvalidLength) => ApiError::invalid_field("/months", e.to_string()),
             AppealError::Extension(inner) => ApiError::conflict("extension_refused", inner.to_string()),
@@ -127,11 +128,16 @@ pub async fn list_appeal_notices(
     Ok(HttpResponse::Ok().json(json!({"items": detail.notices})))
 }
 
-#[utoipa::path(post, path = "/v1/appeals/{id}/withdrawal", tag = "appeals", description = "Roles: subject (own), agent (who filed it).", params(("id" = String, Path, description = "appeal id")), security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/appeals/{id}/withdrawal", tag = "appeals", description = "Roles: subject (own), agent (for a caller, stating how their identity was verified). The body may be left out by a subject.", params(("id" = String, Path, description = "appeal id")), request_body(content = Option<WithdrawalInput>, description = "Optional for a subject; an agent states `identity_method`."), security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 403, response = Problem), (status = 404, response = Problem), (status = 409, response = Problem), (status = 422, response = Problem)))]
 #[tracing::instrument(skip_all)]
-pub async fn withdraw_appeal(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw_appeal(
+    db: web::Data<Db>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: OptionalJson<WithdrawalInput>,
+) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Subject, Role::Agent])?;
-    Ok(HttpResponse::Ok().json(service::withdraw(&db, actor, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(service::withdraw(&db, actor, id.into_inner(), body.0).await?))
 }
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/extension", tag = "appeals", description = "Roles: supervisor. Once, by 1 or 2 months.", params(("id" = String, Path, description = "appeal id")), request_body = ExtensionInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]

@@ -97,6 +97,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// A JSON body that may be left out: no body at all (no Content-Type and no content) gives
+/// `T::default()`; anything sent is parsed exactly as [`ApiJson`] parses it.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers();
+        let no_body = !headers.contains_key(actix_web::http::header::CONTENT_TYPE)
+            && !headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+            && headers
+                .get(actix_web::http::header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+        if no_body {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let body = ApiJson::<T>::from_request(req, payload);
+        Box::pin(async move { body.await.map(|b| OptionalJson(b.0)) })
+    }
+}
+
 /// Refuses a body whose arrays and objects nest deeper than `max` with 400 `json_too_deep`.
 /// One pass over the bytes, no recursion and no allocation, before any deserialising: a body of
 /// 60,000 opening brackets is refused as cheaply as a short one. serde_json's own recursion

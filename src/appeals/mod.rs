@@ -35,6 +35,10 @@ pub enum AppealError {
     AtCapacity { reviewer: String, capacity: i32 },
     #[error(transparent)]
     Extension(#[from] ExtensionError),
+    #[error(
+        "the subject's processing is restricted (GDPR Art. 18): their data is only stored, so no review can be decided until the restriction is lifted"
+    )]
+    Restricted,
     #[error("the Idempotency-Key was already used with a different request")]
     IdempotencyMismatch,
     #[error("stored appeal data is corrupt: {0}")]

@@ -88,6 +88,44 @@ impl AppealUpdate {
     }
 }
 
+/// Who filed an appeal and what they said: what a subject's own appeal writes over a review task
+/// the system filed for the same decision, when it is folded into that task.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = appeals, treat_none_as_null = true)]
+pub struct Filing {
+    pub filed_by: String,
+    pub filed_by_role: String,
+    pub channel: String,
+    pub identity_check: Option<String>,
+    pub grounds: String,
+    pub statement: String,
+    pub corrected_inputs: Option<String>,
+    pub requested_outcome: Option<String>,
+    pub evidence: Option<String>,
+    pub received_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub escalate_at: Option<NaiveDateTime>,
+}
+
+impl Filing {
+    pub fn of(row: &AppealRow) -> Self {
+        Self {
+            filed_by: row.filed_by.clone(),
+            filed_by_role: row.filed_by_role.clone(),
+            channel: row.channel.clone(),
+            identity_check: row.identity_check.clone(),
+            grounds: row.grounds.clone(),
+            statement: row.statement.clone(),
+            corrected_inputs: row.corrected_inputs.clone(),
+            requested_outcome: row.requested_outcome.clone(),
+            evidence: row.evidence.clone(),
+            received_at: row.received_at,
+            due_at: row.due_at,
+            escalate_at: row.escalate_at,
+        }
+    }
+}
+
 /// An appeal as the API shows it. The lease token is never part of it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppealView {

@@ -79,6 +79,25 @@ pub fn update_if_status(
     Ok(n == 1)
 }
 
+/// Writes a subject's filing over an open review task in `status`, and applies `update`.
+/// Returns whether the task was still in that status.
+pub fn refile_if_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: AppealStatus,
+    filing: &super::model::Filing,
+    update: &AppealUpdate,
+) -> Result<bool, DbError> {
+    let target = appeals::table
+        .filter(appeals::id.eq(id))
+        .filter(appeals::status.eq(status.as_str()));
+    let n = diesel::update(target).set(filing).execute(conn)?;
+    if n == 1 {
+        diesel::update(appeals::table.find(id)).set(update).execute(conn)?;
+    }
+    Ok(n == 1)
+}
+
 /// Applies `update` only for the current holder of a live lease (the fencing check).
 pub fn update_if_leased(
     conn: &mut DbConnection,

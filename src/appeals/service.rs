@@ -2,7 +2,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppealError;
-use super::model::{AppealDetail, AppealRow, AppealUpdate, AppealView, OutcomeView};
+use super::model::{AppealDetail, AppealRow, AppealUpdate, AppealView, Filing, OutcomeView};
 use super::repo;
 use crate::audit::{self, repo::Event};
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
@@ -144,17 +144,64 @@ pub async fn file(
                 file_in_tx(conn, &actor, &decision_id, &appeal, idempotency_key.as_ref())
             })
         };
-        match attempt(conn) {
+        let attempted = match attempt(conn) {
             // Two identical requests raced on the same Idempotency-Key: the second now replays.
+            // The loser may also see the winner's committed appeal before its key (PostgreSQL
+            // reads each statement's own snapshot), so an open appeal is checked against the
+            // key once more before it is a conflict.
             Err(AppealError::Db(e)) if e.is_unique_violation() && idempotency_key.is_some() => attempt(conn),
+            Err(AppealError::AlreadyOpen { .. }) if idempotency_key.is_some() => attempt(conn),
             Err(AppealError::Db(e)) if e.is_unique_violation() => {
                 let appeal_id = repo::open_for_decision(conn, &decision_id)?.unwrap_or_default();
                 Err(AppealError::AlreadyOpen { appeal_id })
             }
             other => other,
+        };
+        match attempted? {
+            Attempt::Done(filed) => Ok(filed),
+            Attempt::Refused { closed_at } => Err(AppealError::FilingWindowClosed { closed_at }),
         }
     })
     .await
+}
+
+/// What one filing attempt did. A refusal is committed too: it leaves a notice and an audit entry.
+enum Attempt {
+    Done(Filed),
+    Refused { closed_at: chrono::DateTime<chrono::Utc> },
+}
+
+/// Art. 12(4): a filing refused because its window closed is not acted on, so the person is
+/// told why, with the routes to redress, and the refusal is audited.
+fn refuse_late_filing(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    decision: &DecisionRow,
+    closed_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppealError> {
+    let facts = templates::DecisionFacts {
+        decision_type: &decision.decision_type,
+        outcome: &decision.effective_outcome,
+        decided_at: decision.decided_at.and_utc(),
+    };
+    let notice = crate::subjects::notify_subject(
+        conn,
+        actor,
+        &decision.subject_id,
+        "appeal_refused",
+        templates::filing_refused(&facts, closed_at),
+    )?;
+    audit::repo::record(
+        conn,
+        actor,
+        Event {
+            action: "appeal.refused",
+            object_type: "decision",
+            object_id: &decision.id,
+            details: json!({"reason": "filing_window_closed", "closed_at": closed_at, "notice_id": notice.id}),
+        },
+    )?;
+    Ok(())
 }
 
 fn file_in_tx(
@@ -163,11 +210,11 @@ fn file_in_tx(
     decision_id: &str,
     appeal: &ValidAppeal,
     key: Option<&IdempotencyKey>,
-) -> Result<Filed, AppealError> {
+) -> Result<Attempt, AppealError> {
     if let Some(k) = key {
         match idempotency::lookup(conn, &actor.id, &k.key, &k.request_hash)? {
             Prior::New => {}
-            Prior::Replay { status, body } => return Ok(Filed::Replayed { status, body }),
+            Prior::Replay { status, body } => return Ok(Attempt::Done(Filed::Replayed { status, body })),
             Prior::Mismatch => return Err(AppealError::IdempotencyMismatch),
         }
     }
@@ -180,13 +227,11 @@ fn file_in_tx(
     let decided_at = decision.decided_at.and_utc();
     let policy = Policy::for_type(conn, &decision.decision_type)?;
     if !legal_clock::within_filing_window(decided_at, policy.filing_window_months, received_at) {
-        return Err(AppealError::FilingWindowClosed {
-            closed_at: legal_clock::add_months(decided_at, policy.filing_window_months),
-        });
+        let closed_at = legal_clock::add_months(decided_at, policy.filing_window_months);
+        refuse_late_filing(conn, actor, &decision, closed_at)?;
+        return Ok(Attempt::Refused { closed_at });
     }
-    if let Some(appeal_id) = repo::open_for_decision(conn, decision_id)? {
-        return Err(AppealError::AlreadyOpen { appeal_id });
-    }
+    let open = repo::open_for_decision(conn, decision_id)?;
     let rules = routing_repo::all_rules(conn)?;
     let (queue, priority) = routing::route(
         &rules,
@@ -229,13 +274,22 @@ fn file_in_tx(
         decided_at: None,
         updated_at: now,
     };
-    repo::insert(conn, &row)?;
-    decisions::repo::set_status(
-        conn,
-        &decision.id,
-        DecisionStatus::UnderAppeal.as_str(),
-        &decision.effective_outcome,
-    )?;
+    let (row, joined_task) = match open {
+        None => {
+            repo::insert(conn, &row)?;
+            decisions::repo::set_status(
+                conn,
+                &decision.id,
+                DecisionStatus::UnderAppeal.as_str(),
+                &decision.effective_outcome,
+            )?;
+            (row, None)
+        }
+        Some(open_id) => {
+            let (task, was) = join_review_task(conn, &open_id, &row)?;
+            (task, Some(was))
+        }
+    };
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
         outcome: &decision.effective_outcome,
@@ -246,7 +300,7 @@ fn file_in_tx(
         &row.id,
         &row.subject_id,
         "acknowledgement",
-        templates::acknowledgement(&facts, received_at, due_at),
+        templates::acknowledgement(&facts, received_at, row.due_at.and_utc()),
         now,
     )?;
     outbox::enqueue(
@@ -259,7 +313,7 @@ fn file_in_tx(
             "decision_id": decision.id,
             "external_id": decision.external_id,
             "grounds": appeal.grounds,
-            "due_at": due_at,
+            "due_at": row.due_at.and_utc(),
         }),
     )?;
     audit_appeal(
@@ -268,14 +322,67 @@ fn file_in_tx(
         "appeal.filed",
         &row.id,
         json!({"decision_id": decision.id, "queue": row.queue, "priority": row.priority, "channel": row.channel,
-               "grounds": appeal.grounds, "identity_checked": appeal.identity_check.is_some()}),
+               "grounds": appeal.grounds, "identity_checked": appeal.identity_check.is_some(),
+               "joined_review_task_in": joined_task.map(AppealStatus::as_str)}),
     )?;
     let detail = detail_in_tx(conn, &row, actor.role)?;
     if let Some(k) = key {
         let body = serde_json::to_value(&detail).map_err(|e| AppealError::Corrupt(e.to_string()))?;
         idempotency::store(conn, &actor.id, &k.key, &k.request_hash, 201, &body)?;
     }
-    Ok(Filed::Created(Box::new(detail)))
+    Ok(Attempt::Done(Filed::Created(Box::new(detail))))
+}
+
+/// A subject's own appeal against a decision that already has an open review task filed by the
+/// system (a suspended model's decision, AI Act Art. 26(5)) joins that task: the subject's
+/// statement, grounds and corrections become the task's, and so does the subject's legal clock,
+/// unless the task was due sooner. Art. 22(3) means their view must reach the reviewer, so a task
+/// already being reviewed goes back to the queue (a pending four-eyes review is returned). Any
+/// other open appeal still refuses a second one. Returns the task as it now is, and its status
+/// before.
+fn join_review_task(
+    conn: &mut DbConnection,
+    task_id: &str,
+    filing: &AppealRow,
+) -> Result<(AppealRow, AppealStatus), AppealError> {
+    let task = load_appeal(conn, task_id)?;
+    if task.filed_by_role != Role::System.as_str() {
+        return Err(AppealError::AlreadyOpen { appeal_id: task.id });
+    }
+    let from = task.status()?;
+    let now = filing.received_at;
+    let mut refiled = Filing::of(filing);
+    refiled.due_at = refiled.due_at.min(task.due_at);
+    refiled.escalate_at =
+        legal_clock::next_escalation_at(now.and_utc(), refiled.due_at.and_utc(), task.escalation_level)
+            .map(|t| t.naive_utc());
+    let update = match from {
+        AppealStatus::Queued => AppealUpdate {
+            updated_at: Some(now),
+            ..Default::default()
+        },
+        AppealStatus::InReview => AppealUpdate::to_status_unleased(from.apply(Action::Release)?, now),
+        AppealStatus::AwaitingApproval => {
+            if let Some(pending) = reviews::repo::pending_for_appeal(conn, &task.id)? {
+                reviews::repo::resolve(
+                    conn,
+                    &pending.id,
+                    reviews::model::status::RETURNED,
+                    "system:appeal-filed",
+                    Some("The subject filed their own appeal; the review must consider their statement."),
+                    now,
+                )?;
+            }
+            AppealUpdate::to_status_unleased(from.apply(Action::ReturnForReview)?, now)
+        }
+        AppealStatus::Decided | AppealStatus::Withdrawn => {
+            return Err(AppealError::AlreadyOpen { appeal_id: task.id });
+        }
+    };
+    if !repo::refile_if_status(conn, &task.id, from, &refiled, &update)? {
+        return Err(AppealError::AlreadyOpen { appeal_id: task.id });
+    }
+    Ok((load_appeal(conn, &task.id)?, from))
 }
 
 /// The text of a JSON column. Serialising these plain data types cannot fail.
@@ -332,22 +439,47 @@ pub(crate) fn restore_decision_status(conn: &mut DbConnection, decision: &Decisi
     Ok(())
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalInput {
+    /// Required when an agent withdraws for a caller: how the caller's identity was verified.
+    /// Any agent may do so (the caller may ring back and reach another agent); a subject
+    /// withdrawing their own appeal leaves it out.
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub identity_method: Option<String>,
+}
+
+/// The subject withdraws their appeal, or an agent does for a caller whose identity they checked
+/// (GDPR Art. 12(6)); the check is recorded in the audit entry.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn withdraw(db: &Db, actor: Actor, id: String) -> Result<AppealDetail, AppealError> {
+pub async fn withdraw(db: &Db, actor: Actor, id: String, input: WithdrawalInput) -> Result<AppealDetail, AppealError> {
+    if !matches!(actor.role, Role::Subject | Role::Agent) {
+        return Err(AppealError::Forbidden(
+            "only the subject, or an agent for a caller, can withdraw an appeal".into(),
+        ));
+    }
+    let mut c = Checker::default();
+    crate::subjects::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
+    c.finish(()).map_err(AppealError::Invalid)?;
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
-            let own = match actor.role {
-                Role::Subject => row.subject_id == actor.id,
-                Role::Agent => row.filed_by == actor.id,
-                _ => false,
-            };
-            if !own {
-                return Err(if actor.may_read_subject(&row.subject_id) {
-                    AppealError::Forbidden("only the subject or the agent who filed can withdraw an appeal".into())
-                } else {
-                    AppealError::NotFound
-                });
+            if !actor.may_read_subject(&row.subject_id) {
+                return Err(AppealError::NotFound);
+            }
+            // A suspended model's decision is reviewed whatever happens to the subject's own
+            // appeal that joined the task (AI Act Art. 26(5)).
+            if row.queue == routing::MANDATORY_REVIEW_QUEUE {
+                return Err(AppealError::Forbidden(
+                    "the decision is under a mandatory human review because its model was suspended; \
+the review goes ahead"
+                        .into(),
+                ));
             }
             let from = row.status()?;
             let to = from.apply(Action::Withdraw)?;
@@ -364,7 +496,14 @@ pub async fn withdraw(db: &Db, actor: Actor, id: String) -> Result<AppealDetail,
                 Some(&decision.subject_id),
                 json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id}),
             )?;
-            audit_appeal(conn, &actor, "appeal.withdrawn", &id, json!({"from": from.as_str()}))?;
+            audit_appeal(
+                conn,
+                &actor,
+                "appeal.withdrawn",
+                &id,
+                json!({"from": from.as_str(), "identity_checked_by_agent": actor.is(Role::Agent),
+                       "identity_method": input.identity_method}),
+            )?;
             let row = load_appeal(conn, &id)?;
             detail_in_tx(conn, &row, actor.role)
         })

@@ -315,6 +315,16 @@ diesel::table! {
 diesel::joinable!(breach_steps -> breaches (breach_id));
 
 diesel::table! {
+    legal_holds (decision_id) {
+        decision_id -> Text,
+        subject_id -> Text,
+        reason -> Text,
+        held_until -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     subject_notices (id) {
         id -> Text,
         subject_id -> Text,
@@ -359,8 +369,10 @@ diesel::joinable!(routing_rules -> queues (queue));
 diesel::joinable!(webhook_endpoints -> engines (engine_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(initial_views -> appeals (appeal_id));
+diesel::joinable!(legal_holds -> decisions (decision_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    legal_holds,
     rectifications,
     subject_objections,
     subject_restrictions,

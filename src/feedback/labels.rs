@@ -78,6 +78,11 @@ pub fn page(
         .filter(reviews::status.eq_any(crate::reviews::model::status::EFFECTIVE))
         .filter(reviews::resolved_at.is_not_null())
         .filter(decisions::payload_hash.ne(crate::subjects::erasure::ERASED_FINGERPRINT))
+        // Kept under a legal hold after an erasure request: kept for that obligation, not reused
+        // for training (GDPR Art. 17(3)(b)).
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            crate::db::schema::legal_holds::table.filter(crate::db::schema::legal_holds::decision_id.eq(decisions::id)),
+        )))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             crate::db::schema::subject_objections::table
                 .filter(crate::db::schema::subject_objections::subject_id.eq(decisions::subject_id))

@@ -51,28 +51,156 @@ pub fn extension(new_due_at: DateTime<Utc>, months: u32, reason: &str) -> String
     )
 }
 
-pub fn outcome(d: &DecisionFacts<'_>, result: &str, new_outcome: Option<&str>, rationale: &str) -> String {
+/// An outcome code as words a person reads (`approved_reduced` -> "approved reduced").
+pub fn outcome_words(code: &str) -> String {
+    code.split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Who asked for the review that an outcome notice reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewCause {
+    /// The subject's own appeal (or one filed for them).
+    Appeal,
+    /// A mandatory review because the model that decided was suspended (AI Act Art. 26(5)).
+    SuspendedModel,
+}
+
+pub fn outcome(
+    d: &DecisionFacts<'_>,
+    cause: ReviewCause,
+    result: &str,
+    new_outcome: Option<&str>,
+    rationale: &str,
+) -> String {
     let what = match (result, new_outcome) {
         ("overturn", Some(new)) => {
-            format!("We have overturned the decision. The outcome is now: {new}.")
+            format!(
+                "We have overturned the decision. The outcome is now: {}.",
+                outcome_words(new)
+            )
         }
-        ("amend", Some(new)) => format!("We have amended the decision. The outcome is now: {new}."),
+        ("amend", Some(new)) => format!(
+            "We have amended the decision. The outcome is now: {}.",
+            outcome_words(new)
+        ),
         _ => format!(
             "We have reviewed the decision and upheld it. The outcome remains: {}.",
-            d.outcome
+            outcome_words(d.outcome)
         ),
     };
+    let who = match cause {
+        ReviewCause::Appeal => "A person has reviewed your appeal against",
+        ReviewCause::SuspendedModel => {
+            "The automated system that made this decision was suspended for checks, so a person has \
+reviewed"
+        }
+    };
     format!(
-        "A person has reviewed your appeal against the automated {kind} decision of {decided}. \
+        "{who} the automated {kind} decision of {decided}. \
 {what}\n\nThe reviewer's reasons: {rationale}\n\n{REDRESS}",
         kind = d.decision_type.replace('_', " "),
         decided = date(d.decided_at),
     )
 }
 
+/// Art. 12(4): an appeal was not answered by its deadline.
+pub fn overdue(d: &DecisionFacts<'_>, due_at: DateTime<Utc>) -> String {
+    format!(
+        "We have not answered your appeal against the automated {kind} decision of {decided} by \
+{due}, the date we gave you. We are sorry. It has been escalated and a person with the authority \
+to change the decision will answer it as soon as possible. You do not need to do anything, and \
+you need not wait for us: you have the rights below now.\n\n{REDRESS}",
+        kind = d.decision_type.replace('_', " "),
+        decided = date(d.decided_at),
+        due = date(due_at),
+    )
+}
+
+/// Art. 12(4): an appeal could not be taken because the filing window had closed.
+pub fn filing_refused(d: &DecisionFacts<'_>, closed_at: DateTime<Utc>) -> String {
+    format!(
+        "We could not take your appeal against the automated {kind} decision of {decided}: appeals \
+against this kind of decision can be made until {closed}, and that date has passed. You can \
+still ask us for a copy of your data, or to correct it, at any time.\n\n{REDRESS}",
+        kind = d.decision_type.replace('_', " "),
+        decided = date(d.decided_at),
+        closed = date(closed_at),
+    )
+}
+
+/// Art. 12(4): a rectification was rejected.
+pub fn rectification_rejected(reason: &str) -> String {
+    format!(
+        "You asked us to correct information we hold about you. We have looked at your request and \
+we are not making the correction. Our reason: {reason}\n\nIf you still think the information is \
+wrong, you can send us more evidence, or ask us to add your own statement to it.\n\n{REDRESS}"
+    )
+}
+
+/// Art. 12(4) and 21(1): compelling legitimate grounds override an objection to profiling.
+pub fn objection_overridden(grounds: &str) -> String {
+    format!(
+        "You objected to the automated profiling of your data. We have considered your objection, \
+and we will continue that processing because we have compelling legitimate grounds that we \
+believe override your interests. Our grounds: {grounds}\n\nAn objection to direct marketing \
+is always respected.\n\n{REDRESS}"
+    )
+}
+
+/// One decision kept under a legal hold, as the erasure notice lists it.
+pub struct Held<'a> {
+    pub decision_type: &'a str,
+    pub reason: &'a str,
+    pub until: DateTime<Utc>,
+}
+
+/// Art. 12(4) and 17(3)(b): all or part of an erasure is refused because of a legal hold.
+pub fn erasure_held(held: &[Held<'_>], partly_erased: bool) -> String {
+    let opening = if partly_erased {
+        "We have erased the data you asked us to erase, except for the records below, which the law \
+requires us to keep."
+    } else {
+        "You asked us to erase your data. We cannot erase the records below yet, because the law \
+requires us to keep them."
+    };
+    let items: Vec<String> = held
+        .iter()
+        .map(|h| {
+            format!(
+                "- a {kind} decision, kept until {until} ({reason})",
+                kind = h.decision_type.replace('_', " "),
+                until = date(h.until),
+                reason = h.reason,
+            )
+        })
+        .collect();
+    format!(
+        "{opening}\n{items}\n\nWe keep them only for that legal obligation: they are not used for \
+any other purpose, and we will erase them when the period ends.\n\n{REDRESS}",
+        items = items.join("\n"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcome_codes_read_as_words_and_suspension_reviews_say_why() {
+        assert_eq!(outcome_words("approved_reduced"), "approved reduced");
+        let facts = DecisionFacts {
+            decision_type: "credit_limit",
+            outcome: "approved_reduced",
+            decided_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+        };
+        let upheld = outcome(&facts, ReviewCause::Appeal, "uphold", None, "reasons");
+        assert!(upheld.contains("remains: approved reduced.") && !upheld.contains("approved_reduced"));
+        let mandatory = outcome(&facts, ReviewCause::SuspendedModel, "uphold", None, "reasons");
+        assert!(mandatory.contains("was suspended") && !mandatory.contains("your appeal"));
+    }
 
     #[test]
     fn notices_carry_deadlines_reasons_and_redress() {
@@ -87,13 +215,28 @@ mod tests {
             "2026-02-28T10:00:00Z".parse().unwrap(),
         );
         assert!(ack.contains("28 February 2026") && ack.contains("credit limit") && ack.contains(REDRESS));
-        let out = outcome(&facts, "overturn", Some("approved"), "Income was misread.");
+        let out = outcome(
+            &facts,
+            ReviewCause::Appeal,
+            "overturn",
+            Some("approved"),
+            "Income was misread.",
+        );
         assert!(
             out.contains("overturned")
                 && out.contains("approved")
                 && out.contains("Income was misread.")
                 && out.contains("courts")
         );
+        let held = erasure_held(
+            &[Held {
+                decision_type: "credit_limit",
+                reason: "legal hold: Reg B",
+                until: "2028-01-05T00:00:00Z".parse().unwrap(),
+            }],
+            true,
+        );
+        assert!(held.contains("5 January 2028") && held.contains("Reg B") && held.contains(REDRESS));
         let ext = extension("2026-04-30T10:00:00Z".parse().unwrap(), 2, "Awaiting bank records.");
         assert!(ext.contains("2 months") && ext.contains("30 April 2026") && ext.contains("Awaiting bank records."));
     }

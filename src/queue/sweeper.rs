@@ -13,6 +13,7 @@ use crate::db::{self, Db, DbConnection, write_tx};
 use crate::domain::appeal::Action;
 use crate::domain::routing::ESCALATION_QUEUE;
 use crate::domain::{Actor, legal_clock};
+use crate::notices::{self, templates};
 
 /// Rows handled per transaction, so a large backlog never holds the write lock for long.
 const BATCH: i64 = 200;
@@ -74,13 +75,17 @@ pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
                     ..Default::default()
                 };
                 if repo::update_if_level(conn, &row.id, row.escalation_level, &update)? {
+                    // Art. 12(4): the person is told, without delay, that their request was not
+                    // answered in time, with the routes to redress.
+                    let notice_id = if overdue { tell_overdue(conn, row, now)? } else { None };
                     audit_appeal(
                         conn,
                         &actor,
                         if overdue { "appeal.overdue" } else { "appeal.escalated" },
                         &row.id,
                         json!({"from_level": row.escalation_level, "to_level": level, "priority": row.priority + bump,
-                               "queue": if overdue { ESCALATION_QUEUE } else { row.queue.as_str() }}),
+                               "queue": if overdue { ESCALATION_QUEUE } else { row.queue.as_str() },
+                               "notice_id": notice_id}),
                     )?;
                     n += 1;
                 }
@@ -93,6 +98,33 @@ pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
         }
     }
     Ok(report)
+}
+
+/// Writes the overdue notice on an appeal the subject filed (a review task the system filed for
+/// itself has nobody waiting for an answer). Returns the notice id.
+fn tell_overdue(
+    conn: &mut DbConnection,
+    row: &crate::appeals::model::AppealRow,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<String>, AppealError> {
+    if row.filed_by_role == crate::domain::Role::System.as_str() {
+        return Ok(None);
+    }
+    let decision = crate::appeals::service::load_decision(conn, &row.decision_id)?;
+    let facts = templates::DecisionFacts {
+        decision_type: &decision.decision_type,
+        outcome: &decision.effective_outcome,
+        decided_at: decision.decided_at.and_utc(),
+    };
+    let notice = notices::insert(
+        conn,
+        &row.id,
+        &row.subject_id,
+        "overdue",
+        templates::overdue(&facts, row.due_at.and_utc()),
+        now,
+    )?;
+    Ok(Some(notice.id))
 }
 
 /// Runs the sweeper every `interval` until the task is dropped.

@@ -1,6 +1,7 @@
 //! The transparency report (DSA Art. 15(1)(d), GDPR Art. 22 practice): how many appeals came in,
 //! on what grounds, how they ended, how long they took, how many decisions were reversed, how
-//! many were answered within the legal deadline, and how many deadlines were extended.
+//! many were answered within the legal deadline, and how many deadlines were extended. Only
+//! complaints count: review tasks filed by the system itself are left out.
 
 use std::collections::BTreeMap;
 
@@ -143,6 +144,9 @@ type Row = (
 
 fn load(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<AppealFacts>, DbError> {
     let rows: Vec<Row> = appeals::table
+        // Complaints are what people filed. Review tasks the system files itself (a suspended
+        // model's decisions, AI Act Art. 26(5)) are nobody's complaint and are not counted.
+        .filter(appeals::filed_by_role.ne(crate::domain::Role::System.as_str()))
         .filter(appeals::received_at.ge(from))
         .filter(appeals::received_at.lt(to))
         .select((

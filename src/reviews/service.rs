@@ -31,6 +31,20 @@ pub async fn submit(db: &Db, actor: Actor, id: String, review: ValidReview) -> R
             if matches!(from, AppealStatus::InReview | AppealStatus::Queued) && !leased_to_actor {
                 return Err(AppealError::StaleLease);
             }
+            refuse_while_restricted(conn, &appeal)?;
+            if review.outcome.changes_outcome() {
+                let decision = load_decision(conn, &appeal.decision_id)?;
+                if review.new_outcome.as_deref() == Some(decision.effective_outcome.as_str()) {
+                    return Err(AppealError::invalid(
+                        "/new_outcome",
+                        format!(
+                            "{:?} is already the outcome in force, so nothing would be overturned or amended; \
+record an uphold instead",
+                            decision.effective_outcome
+                        ),
+                    ));
+                }
+            }
             let policy = Policy::for_type(conn, &appeal.decision_type)?;
             let needs_approval = policy.requires_approval && review.outcome.changes_outcome();
             let to = from.apply(Action::SubmitReview { needs_approval })?;
@@ -93,6 +107,15 @@ pub async fn submit(db: &Db, actor: Actor, id: String, review: ValidReview) -> R
     .await
 }
 
+/// Art. 18: while processing is restricted the data is only stored, so no review is decided,
+/// even on a lease taken before the restriction.
+fn refuse_while_restricted(conn: &mut DbConnection, appeal: &AppealRow) -> Result<(), AppealError> {
+    if crate::subjects::restriction::restricted_since(conn, &appeal.subject_id)?.is_some() {
+        return Err(AppealError::Restricted);
+    }
+    Ok(())
+}
+
 /// A final outcome: the decision's status and effective outcome change, the subject gets the
 /// outcome notice, and the engine hears of it (and of the override, if any).
 fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) -> Result<(), AppealError> {
@@ -117,6 +140,11 @@ fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) 
         "outcome",
         templates::outcome(
             &facts,
+            if appeal.filed_by_role == Role::System.as_str() {
+                templates::ReviewCause::SuspendedModel
+            } else {
+                templates::ReviewCause::Appeal
+            },
             result.as_str(),
             review.new_outcome.as_deref(),
             &review.rationale,
@@ -191,6 +219,9 @@ pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) ->
                 ApprovalChoice::Return => Action::ReturnForReview,
             };
             let to = from.apply(action)?;
+            if input.decision == ApprovalChoice::Approve {
+                refuse_while_restricted(conn, &appeal)?;
+            }
             let pending = repo::pending_for_appeal(conn, &id)?
                 .ok_or_else(|| AppealError::Corrupt(format!("appeal {id} awaits approval without a pending review")))?;
             if pending.reviewer_id == actor.id {

@@ -17,6 +17,7 @@ use crate::db::{Db, DbConnection, DbError, write_tx};
 use crate::domain::Actor;
 use crate::domain::legal_clock::add_months;
 use crate::domain::validation::Checker;
+use crate::notices::templates;
 use crate::outbox as events;
 use crate::routing::Policy;
 
@@ -59,6 +60,20 @@ pub struct Retained {
     pub until: DateTime<Utc>,
 }
 
+/// A decision kept, after an erasure request, only because the law requires it (Art. 17(3)(b)).
+#[derive(Debug, Clone, Serialize, diesel::Queryable, utoipa::ToSchema)]
+pub struct LegalHold {
+    pub decision_id: String,
+    pub reason: String,
+    #[serde(serialize_with = "as_utc")]
+    #[schema(value_type = DateTime<Utc>)]
+    pub held_until: chrono::NaiveDateTime,
+}
+
+fn as_utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    t.and_utc().serialize(s)
+}
+
 fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<ErasureReport, AppealError> {
     let now = Utc::now();
     let mut report = ErasureReport {
@@ -86,9 +101,38 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
             _ => erase.push(row),
         }
     }
-    if erase.is_empty() {
-        // Everything is held (or nothing is left): record that the request was answered.
-        if !report.retained.is_empty() {
+    let now_naive = crate::db::now();
+    for held in &report.retained {
+        super::repo::record_legal_hold(
+            conn,
+            &held.decision_id,
+            subject_id,
+            &held.reason,
+            held.until.naive_utc(),
+            now_naive,
+        )?;
+    }
+    if !report.retained.is_empty() {
+        // Art. 12(4): the part of the request not acted on is answered, with reasons and redress.
+        let notice = super::notify_subject(
+            conn,
+            actor,
+            subject_id,
+            "erasure_refused",
+            templates::erasure_held(
+                &report
+                    .retained
+                    .iter()
+                    .map(|r| templates::Held {
+                        decision_type: &r.decision_type,
+                        reason: &r.reason,
+                        until: r.until,
+                    })
+                    .collect::<Vec<_>>(),
+                !erase.is_empty(),
+            ),
+        )?;
+        if erase.is_empty() {
             audit::repo::record(
                 conn,
                 actor,
@@ -96,10 +140,12 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
                     action: "subject.erasure_held",
                     object_type: "subject",
                     object_id: &report.subject_ref,
-                    details: json!({"retained": report.retained.len()}),
+                    details: json!({"retained": report.retained.len(), "notice_id": notice.id}),
                 },
             )?;
         }
+    }
+    if erase.is_empty() {
         return Ok(report);
     }
     let tombstone = format!("{}{}", super::TOMBSTONE_PREFIX, uuid::Uuid::new_v4().simple());
@@ -112,7 +158,12 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
             .push(json!({"decision_id": d.id, "external_id": d.external_id}));
     }
 
-    let appeals_erased = super::repo::scrub(conn, subject_id, &tombstone, &erase)?;
+    let some_held = !report.retained.is_empty();
+    let appeals_erased = super::repo::scrub(conn, subject_id, &tombstone, &erase, some_held)?;
+    if some_held {
+        // A restriction that only waited for a rectification of an erased decision has ended.
+        super::rectification::lift_if_settled(conn, actor, subject_id)?;
+    }
     for (engine, refs) in &by_engine {
         events::enqueue(
             conn,

@@ -71,6 +71,30 @@ pub(crate) fn announce_to_engines(
     Ok(())
 }
 
+/// Tells the subject something that belongs to no appeal (a refusal with its reasons, a lift of a
+/// restriction, a breach), and records in the audit log that they were told, in the caller's
+/// transaction.
+pub(crate) fn notify_subject(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::domain::Actor,
+    subject_id: &str,
+    kind: &str,
+    body: String,
+) -> Result<restriction::SubjectNotice, crate::db::DbError> {
+    let notice = restriction::send_notice(conn, subject_id, kind, body)?;
+    crate::audit::repo::record(
+        conn,
+        actor,
+        crate::audit::repo::Event {
+            action: "subject.notified",
+            object_type: "subject",
+            object_id: &subject_ref(subject_id),
+            details: serde_json::json!({"kind": kind, "notice_id": notice.id}),
+        },
+    )?;
+    Ok(notice)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -14,6 +14,7 @@ use crate::db::schema::subject_objections;
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
+use crate::notices::templates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -188,6 +189,15 @@ pub async fn override_with_compelling_grounds(
                 &subject_id,
                 json!({"scope": input.scope}),
             )?;
+            // Art. 12(4) and 21(1): the person is told why processing goes on, and how to
+            // challenge that.
+            let notice = super::notify_subject(
+                conn,
+                &actor,
+                &subject_id,
+                "objection_overridden",
+                templates::objection_overridden(&input.grounds),
+            )?;
             let reference = subject_ref(&subject_id);
             audit::repo::record(
                 conn,
@@ -196,7 +206,7 @@ pub async fn override_with_compelling_grounds(
                     action: "subject.objection_overridden",
                     object_type: "subject",
                     object_id: &reference,
-                    details: json!({"scope": input.scope}),
+                    details: json!({"scope": input.scope, "notice_id": notice.id}),
                 },
             )?;
             Ok(of_subject(conn, &subject_id)?)

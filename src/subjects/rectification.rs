@@ -18,6 +18,7 @@ use crate::db::schema::rectifications;
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
+use crate::notices::templates;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +110,35 @@ fn pending_count(conn: &mut DbConnection, subject_id: &str) -> Result<i64, DbErr
         .get_result(conn)?)
 }
 
+/// Whether the restriction in force since `since` was put in place by a rectification (rather
+/// than asked for by the subject or set by a privacy officer).
+fn restriction_set_by_rectification(
+    conn: &mut DbConnection,
+    subject_id: &str,
+    since: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let n: i64 = rectifications::table
+        .filter(rectifications::subject_id.eq(subject_id))
+        .filter(rectifications::restricted.eq(true))
+        .filter(rectifications::created_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Lifts the restriction, notice first, once the accuracy it waited for is settled: it was put
+/// in place by a rectification and none is pending any more, in whatever order they were
+/// resolved. A restriction asked for on other grounds stays.
+pub(crate) fn lift_if_settled(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<(), AppealError> {
+    let Some(since) = super::restriction::restricted_since(conn, subject_id)? else {
+        return Ok(());
+    };
+    if pending_count(conn, subject_id)? == 0 && restriction_set_by_rectification(conn, subject_id, since)? {
+        lift_in_tx(conn, actor, subject_id, "the accuracy of your data has been settled")?;
+    }
+    Ok(())
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn request(
     db: &Db,
@@ -179,8 +209,8 @@ pub async fn request(
 }
 
 /// A DPO accepts (the corrected values replace the originals) or rejects a pending
-/// rectification; when the last pending one of a restriction it set is resolved, the
-/// restriction is lifted, notice first.
+/// rectification, and a rejection is explained to the subject; when no rectification is pending
+/// any more and one of them set the restriction, the restriction is lifted, notice first.
 #[tracing::instrument(skip_all)]
 pub async fn resolve(
     db: &Db,
@@ -217,12 +247,20 @@ pub async fn resolve(
                 )?;
             }
             super::repo::resolve_rectification(conn, &row.id, status, now, &input.note)?;
-            if row.restricted && pending_count(conn, &subject_id)? == 0 {
-                match lift_in_tx(conn, &actor, &subject_id, "the accuracy of your data has been settled") {
-                    Ok(_) | Err(AppealError::NotFound) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            // Art. 12(4): a refusal is explained to the person, with the routes to redress.
+            let notice_id = if input.accept {
+                None
+            } else {
+                let notice = super::notify_subject(
+                    conn,
+                    &actor,
+                    &subject_id,
+                    "rectification_rejected",
+                    templates::rectification_rejected(&input.note),
+                )?;
+                Some(notice.id)
+            };
+            lift_if_settled(conn, &actor, &subject_id)?;
             audit::repo::record(
                 conn,
                 &actor,
@@ -230,7 +268,7 @@ pub async fn resolve(
                     action: "subject.rectification_resolved",
                     object_type: "decision",
                     object_id: &decision.id,
-                    details: json!({"rectification_id": row.id, "status": status}),
+                    details: json!({"rectification_id": row.id, "status": status, "notice_id": notice_id}),
                 },
             )?;
             find(conn, &subject_id, &id)?.ok_or(AppealError::NotFound)

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::erasure::ERASED;
 use crate::db::schema::{
-    appeals, decisions, idempotency_keys, initial_views, notices, outbox, rectifications, reviews, subject_notices,
-    subject_objections, subject_restrictions, web_sessions, webhook_deliveries,
+    appeals, decisions, idempotency_keys, initial_views, legal_holds, notices, outbox, rectifications, reviews,
+    subject_notices, subject_objections, subject_restrictions, web_sessions, webhook_deliveries,
 };
 use crate::db::{DbConnection, DbError};
 use crate::decisions::model::DecisionRow;
@@ -25,11 +25,16 @@ fn scrub_explanation(raw: &str) -> String {
 
 /// Replaces the subject's data on `erase` (and everything hanging off those decisions) with the
 /// tombstone or nothing. Returns how many appeals were scrubbed.
+///
+/// When `some_held` (other decisions of the subject stay under a legal hold), the subject still
+/// exists here, and so do the safeguards around what is kept: the restriction, the objections,
+/// the notices and the rectifications of the held decisions stay in force.
 pub fn scrub(
     conn: &mut DbConnection,
     subject_id: &str,
     tombstone: &str,
     erase: &[DecisionRow],
+    some_held: bool,
 ) -> Result<usize, DbError> {
     let decision_ids: Vec<String> = erase.iter().map(|d| d.id.clone()).collect();
     let appeal_ids: Vec<String> = appeals::table
@@ -138,11 +143,49 @@ pub fn scrub(
     )
     .execute(conn)?;
 
-    diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
-    diesel::delete(rectifications::table.filter(rectifications::subject_id.eq(subject_id))).execute(conn)?;
-    diesel::delete(subject_objections::table.filter(subject_objections::subject_id.eq(subject_id))).execute(conn)?;
-    diesel::delete(subject_notices::table.filter(subject_notices::subject_id.eq(subject_id))).execute(conn)?;
+    diesel::delete(rectifications::table.filter(rectifications::decision_id.eq_any(&decision_ids))).execute(conn)?;
+    // A hold that has run out leaves nothing behind either.
+    diesel::delete(legal_holds::table.filter(legal_holds::decision_id.eq_any(&decision_ids))).execute(conn)?;
+    if !some_held {
+        diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
+        diesel::delete(rectifications::table.filter(rectifications::subject_id.eq(subject_id))).execute(conn)?;
+        diesel::delete(subject_objections::table.filter(subject_objections::subject_id.eq(subject_id)))
+            .execute(conn)?;
+        diesel::delete(subject_notices::table.filter(subject_notices::subject_id.eq(subject_id))).execute(conn)?;
+    }
     Ok(appeal_ids.len())
+}
+
+/// The decisions of a subject kept under a legal hold after an erasure request.
+pub fn legal_holds_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<super::erasure::LegalHold>, DbError> {
+    Ok(legal_holds::table
+        .filter(legal_holds::subject_id.eq(subject_id))
+        .select((legal_holds::decision_id, legal_holds::reason, legal_holds::held_until))
+        .order(legal_holds::decision_id.asc())
+        .load(conn)?)
+}
+
+/// Records that a decision is kept under a legal hold after an erasure request, so that it is
+/// kept for that obligation only (GDPR Art. 17(3)(b)). Asking again renews the record.
+pub fn record_legal_hold(
+    conn: &mut DbConnection,
+    decision_id: &str,
+    subject_id: &str,
+    reason: &str,
+    until: chrono::NaiveDateTime,
+    at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::delete(legal_holds::table.find(decision_id)).execute(conn)?;
+    diesel::insert_into(legal_holds::table)
+        .values((
+            legal_holds::decision_id.eq(decision_id),
+            legal_holds::subject_id.eq(subject_id),
+            legal_holds::reason.eq(reason),
+            legal_holds::held_until.eq(until),
+            legal_holds::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn insert_restriction(

@@ -31,6 +31,9 @@ pub struct SubjectExport {
     pub objections: Vec<super::objection::Objection>,
     /// Since when processing is restricted, if it is (Art. 18).
     pub restricted_since: Option<DateTime<Utc>>,
+    /// Decisions kept after an erasure request only because the law requires it, with the
+    /// reason and until when (Art. 17(3)(b)).
+    pub legal_holds: Vec<super::erasure::LegalHold>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -84,8 +87,20 @@ fn check_access(actor: &Actor, subject_id: &str, identity_method: Option<&str>) 
 
 fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<SubjectExport, AppealError> {
     let rows = decisions::repo::all_for_subject(conn, subject_id)?;
+    // Objections, restrictions, rectifications and notices can exist without any decision, and
+    // Art. 15 covers them too.
+    let notices = super::restriction::notices_of(conn, subject_id)?;
+    let objections = super::objection::of_subject(conn, subject_id)?;
+    let rectifications = super::rectification::of_subject(conn, subject_id)?;
+    let restricted_since = super::restriction::restricted_since(conn, subject_id)?.map(|t| t.and_utc());
+    let legal_holds = super::repo::legal_holds_of(conn, subject_id)?;
     // Nothing held (never known, or erased): there is nothing to give, and nothing was read.
-    if rows.is_empty() {
+    if rows.is_empty()
+        && notices.is_empty()
+        && objections.is_empty()
+        && rectifications.is_empty()
+        && restricted_since.is_none()
+    {
         return Err(AppealError::NotFound);
     }
     let mut engine_ids = std::collections::BTreeSet::new();
@@ -134,10 +149,11 @@ fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Res
         },
     )?;
     Ok(SubjectExport {
-        notices: super::restriction::notices_of(conn, subject_id)?,
-        objections: super::objection::of_subject(conn, subject_id)?,
-        rectifications: super::rectification::of_subject(conn, subject_id)?,
-        restricted_since: super::restriction::restricted_since(conn, subject_id)?.map(|t| t.and_utc()),
+        notices,
+        objections,
+        rectifications,
+        restricted_since,
+        legal_holds,
         subject_id: subject_id.to_owned(),
         generated_at: Utc::now(),
         decisions: exported,

@@ -88,7 +88,7 @@ const MATRIX: &[(&str, &str, Fx, &str)] = &[
     ("POST",   "/v1/decisions/{id}/appeals",                           Fx::Decision,     "404 201 403 403 403 403 403"),
     ("GET",    "/v1/appeals/{id}",                                     Fx::Appeal,       "404 200 200 200 200 403 403"),
     ("GET",    "/v1/appeals/{id}/notices",                             Fx::Appeal,       "404 200 200 200 200 403 403"),
-    ("POST",   "/v1/appeals/{id}/withdrawal",                          Fx::Appeal,       "404 403 403 403 403 403 403"),
+    ("POST",   "/v1/appeals/{id}/withdrawal",                          Fx::Appeal,       "404 200 403 403 403 403 403"),
     ("POST",   "/v1/appeals/{id}/extension",                           Fx::Appeal,       "403 403 403 200 403 403 403"),
     ("POST",   "/v1/appeals/{id}/assignment",                          Fx::Appeal,       "403 403 403 200 403 403 403"),
     ("POST",   "/v1/appeals/{id}/review",                              Fx::Leased,       "403 403 409 403 403 403 403"),
@@ -389,6 +389,7 @@ fn body_for(method: &str, template: &str, role: Role, t: &Target, w: &World) -> 
             }
             body
         }
+        ("POST", "/v1/appeals/{id}/withdrawal") => json!({}),
         ("POST", "/v1/appeals/{id}/extension") => json!({"months": 1, "reason": reason}),
         ("POST", "/v1/appeals/{id}/assignment") => json!({"reviewer": "reviewer-other", "reason": reason}),
         ("POST", "/v1/appeals/{id}/review") => review_body(&t.lease_token, "uphold"),
@@ -409,6 +410,7 @@ fn body_for(method: &str, template: &str, role: Role, t: &Target, w: &World) -> 
         _ => return None,
     };
     let for_a_caller = [
+        "/v1/appeals/{id}/withdrawal",
         "/v1/subjects/{subject_id}/objection",
         "/v1/subjects/{subject_id}/rectifications",
     ];

@@ -17,6 +17,7 @@ mod feedback;
 mod health;
 mod helpers;
 mod instances;
+mod legal;
 mod limits;
 mod mass_assignment;
 mod models;
