@@ -107,9 +107,9 @@ pub(crate) fn file_mandatory_review(
     )?;
     outbox::enqueue(
         conn,
-        "decision.review_required",
+        outbox::EventKind::DecisionReviewRequired,
         Some(&decision.engine_id),
-        Some(&decision.subject_id),
+        outbox::About::Subject(&decision.subject_id),
         json!({
             "decision_id": decision.id,
             "external_id": decision.external_id,
@@ -305,9 +305,9 @@ fn file_in_tx(
     )?;
     outbox::enqueue(
         conn,
-        "appeal.filed",
+        outbox::EventKind::AppealFiled,
         Some(&decision.engine_id),
-        Some(&decision.subject_id),
+        outbox::About::Subject(&decision.subject_id),
         json!({
             "appeal_id": row.id,
             "decision_id": decision.id,
@@ -491,9 +491,9 @@ the review goes ahead"
             restore_decision_status(conn, &decision)?;
             outbox::enqueue(
                 conn,
-                "appeal.withdrawn",
+                outbox::EventKind::AppealWithdrawn,
                 Some(&decision.engine_id),
-                Some(&decision.subject_id),
+                outbox::About::Subject(&decision.subject_id),
                 json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id}),
             )?;
             audit_appeal(
@@ -557,9 +557,9 @@ pub async fn extend(db: &Db, actor: Actor, id: String, input: ExtensionInput) ->
             let decision = load_decision(conn, &row.decision_id)?;
             outbox::enqueue(
                 conn,
-                "appeal.extended",
+                outbox::EventKind::AppealExtended,
                 Some(&decision.engine_id),
-                Some(&decision.subject_id),
+                outbox::About::Subject(&decision.subject_id),
                 json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id, "due_at": new_due}),
             )?;
             audit_appeal(conn, &actor, "appeal.extended", &id, json!({"months": input.months, "due_at": new_due}))?;

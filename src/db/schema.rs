@@ -177,6 +177,7 @@ diesel::table! {
         subject_id -> Nullable<Text>,
         payload -> Text,
         created_at -> Timestamp,
+        personal_data_of -> Nullable<Text>,
     }
 }
 

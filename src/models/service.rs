@@ -74,7 +74,7 @@ impl Suspension {
 fn announce(
     conn: &mut DbConnection,
     actor: &Actor,
-    action: &str,
+    kind: outbox::EventKind,
     model: &str,
     data: serde_json::Value,
 ) -> Result<(), DbError> {
@@ -82,14 +82,14 @@ fn announce(
         conn,
         actor,
         Event {
-            action,
+            action: kind.as_str(),
             object_type: "model",
             object_id: model,
             details: data.clone(),
         },
     )?;
     for engine in repo::engines_using(conn, model)? {
-        outbox::enqueue(conn, action, Some(&engine), None, data.clone())?;
+        outbox::enqueue(conn, kind, Some(&engine), outbox::About::Nobody, data.clone())?;
     }
     Ok(())
 }
@@ -116,7 +116,7 @@ pub async fn suspend(db: &Db, actor: Actor, model: String, req: SuspendRequest) 
             announce(
                 conn,
                 &actor,
-                "model.suspended",
+                outbox::EventKind::ModelSuspended,
                 &model,
                 json!({"model": model, "suspended_at": row.suspended_at.and_utc()}),
             )?;
@@ -136,7 +136,7 @@ pub async fn lift(db: &Db, actor: Actor, model: String) -> Result<Suspension, Mo
             announce(
                 conn,
                 &actor,
-                "model.suspension_lifted",
+                outbox::EventKind::ModelSuspensionLifted,
                 &model,
                 json!({"model": model, "lifted_at": db::now().and_utc()}),
             )?;

@@ -162,17 +162,17 @@ fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) 
     });
     outbox::enqueue(
         conn,
-        "appeal.decided",
+        outbox::EventKind::AppealDecided,
         Some(&decision.engine_id),
-        Some(&decision.subject_id),
+        outbox::About::Subject(&decision.subject_id),
         common.clone(),
     )?;
     if result.changes_outcome() {
         outbox::enqueue(
             conn,
-            "decision.overridden",
+            outbox::EventKind::DecisionOverridden,
             Some(&decision.engine_id),
-            Some(&decision.subject_id),
+            outbox::About::Subject(&decision.subject_id),
             common,
         )?;
     }

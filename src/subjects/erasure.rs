@@ -167,9 +167,9 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
     for (engine, refs) in &by_engine {
         events::enqueue(
             conn,
-            "subject.erased",
+            events::EventKind::SubjectErased,
             Some(engine),
-            Some(&tombstone),
+            events::About::Erased { tombstone: &tombstone },
             json!({"decisions": refs}),
         )?;
     }

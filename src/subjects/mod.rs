@@ -48,11 +48,11 @@ pub fn subject_ref(subject_id: &str) -> String {
 }
 
 /// Tells each engine holding the subject's decisions (GDPR Art. 19), with the engine's own
-/// references added to `data`. Not addressed by subject: the announcement must reach the engine
-/// even while the subject is restricted, and it carries no personal data beyond those references.
+/// references added to `data`. An announcement reaches the engine even while the subject is
+/// restricted; it is still linked to the subject, so erasure finds it.
 pub(crate) fn announce_to_engines(
     conn: &mut crate::db::DbConnection,
-    event: &str,
+    event: crate::outbox::EventKind,
     subject_id: &str,
     data: serde_json::Value,
 ) -> Result<(), crate::db::DbError> {
@@ -66,7 +66,13 @@ pub(crate) fn announce_to_engines(
     for (engine, refs) in by_engine {
         let mut payload = data.clone();
         payload["decisions"] = serde_json::json!(refs);
-        crate::outbox::enqueue(conn, event, Some(&engine), None, payload)?;
+        crate::outbox::enqueue(
+            conn,
+            event,
+            Some(&engine),
+            crate::outbox::About::Subject(subject_id),
+            payload,
+        )?;
     }
     Ok(())
 }

@@ -137,7 +137,12 @@ pub async fn object(
         write_tx(conn, |conn| {
             let now = db::now();
             super::repo::replace_objection(conn, &subject_id, input.scope.as_str(), &input.grounds, now)?;
-            super::announce_to_engines(conn, "subject.objected", &subject_id, json!({"scope": input.scope}))?;
+            super::announce_to_engines(
+                conn,
+                crate::outbox::EventKind::SubjectObjected,
+                &subject_id,
+                json!({"scope": input.scope}),
+            )?;
             let reference = subject_ref(&subject_id);
             audit::repo::record(
                 conn,
@@ -185,7 +190,7 @@ pub async fn override_with_compelling_grounds(
             }
             super::announce_to_engines(
                 conn,
-                "subject.objection_overridden",
+                crate::outbox::EventKind::SubjectObjectionOverridden,
                 &subject_id,
                 json!({"scope": input.scope}),
             )?;

@@ -186,9 +186,9 @@ pub async fn request(
             super::repo::insert_rectification(conn, &row)?;
             crate::outbox::enqueue(
                 conn,
-                "decision.rectification_requested",
+                crate::outbox::EventKind::DecisionRectificationRequested,
                 Some(&decision.engine_id),
-                None,
+                crate::outbox::About::Subject(&decision.subject_id),
                 json!({"decision_id": decision.id, "external_id": decision.external_id, "rectification_id": row.id}),
             )?;
             audit::repo::record(
@@ -240,9 +240,9 @@ pub async fn resolve(
                 super::repo::set_explanation(conn, &decision.id, &explanation.to_string())?;
                 crate::outbox::enqueue(
                     conn,
-                    "decision.rectified",
+                    crate::outbox::EventKind::DecisionRectified,
                     Some(&decision.engine_id),
-                    None,
+                    crate::outbox::About::Subject(&decision.subject_id),
                     json!({"decision_id": decision.id, "external_id": decision.external_id, "corrected_inputs": corrected}),
                 )?;
             }

@@ -23,6 +23,44 @@ fn scrub_explanation(raw: &str) -> String {
     explanation.to_string()
 }
 
+/// What erasure does to one event about the subject.
+#[derive(Debug, PartialEq)]
+enum EventScrub {
+    /// Everything in it is erased: its data becomes `{"erased": true}`.
+    Whole,
+    /// It also refers to decisions kept under a legal hold: only the erased ones leave it.
+    Partly(Value),
+    /// It is only about decisions kept under a legal hold.
+    Keep,
+}
+
+fn scrub_event(data: &Value, erased: &[String], some_held: bool) -> EventScrub {
+    let is_erased = |id: &Value| id.as_str().is_some_and(|id| erased.iter().any(|e| e == id));
+    if !some_held {
+        return EventScrub::Whole;
+    }
+    if let Some(id) = data.get("decision_id") {
+        return if is_erased(id) {
+            EventScrub::Whole
+        } else {
+            EventScrub::Keep
+        };
+    }
+    let Some(refs) = data.get("decisions").and_then(Value::as_array) else {
+        return EventScrub::Whole;
+    };
+    let kept: Vec<Value> = refs.iter().filter(|r| !is_erased(&r["decision_id"])).cloned().collect();
+    match kept.len() {
+        0 => EventScrub::Whole,
+        n if n == refs.len() => EventScrub::Keep,
+        _ => {
+            let mut data = data.clone();
+            data["decisions"] = Value::Array(kept);
+            EventScrub::Partly(data)
+        }
+    }
+}
+
 /// Replaces the subject's data on `erase` (and everything hanging off those decisions) with the
 /// tombstone or nothing. Returns how many appeals were scrubbed.
 ///
@@ -111,25 +149,34 @@ pub fn scrub(
         .set(initial_views::note.eq(None::<String>))
         .execute(conn)?;
     // Event payloads about the subject keep their type and id, and lose their data.
-    let queued: Vec<(i64, String)> = outbox::table
-        .filter(outbox::subject_id.eq(subject_id))
-        .select((outbox::seq, outbox::payload))
+    // Every event that carries the subject's data names them in `personal_data_of`
+    // (`outbox::enqueue` refuses one that does not).
+    let queued: Vec<(i64, Option<String>, String)> = outbox::table
+        .filter(outbox::personal_data_of.eq(subject_id))
+        .select((outbox::seq, outbox::subject_id, outbox::payload))
         .load(conn)?;
-    for (seq, payload) in queued {
+    for (seq, held_for, payload) in queued {
         let mut envelope: Value = serde_json::from_str(&payload).unwrap_or_else(|_| json!({}));
-        // Events about a decision under a legal hold stay as they are.
-        if let Some(about) = envelope["data"]["decision_id"].as_str()
-            && !decision_ids.iter().any(|d| d == about)
-        {
-            continue;
+        match scrub_event(&envelope["data"], &decision_ids, some_held) {
+            // Events about decisions under a legal hold stay as they are.
+            EventScrub::Keep => {}
+            EventScrub::Partly(data) => {
+                envelope["data"] = data;
+                diesel::update(outbox::table.find(seq))
+                    .set(outbox::payload.eq(envelope.to_string()))
+                    .execute(conn)?;
+            }
+            EventScrub::Whole => {
+                envelope["data"] = json!({"erased": true});
+                diesel::update(outbox::table.find(seq))
+                    .set((
+                        outbox::subject_id.eq(held_for.map(|_| tombstone)),
+                        outbox::personal_data_of.eq(&tombstone),
+                        outbox::payload.eq(envelope.to_string()),
+                    ))
+                    .execute(conn)?;
+            }
         }
-        envelope["data"] = json!({"erased": true});
-        diesel::update(outbox::table.find(seq))
-            .set((
-                outbox::subject_id.eq(&tombstone),
-                outbox::payload.eq(envelope.to_string()),
-            ))
-            .execute(conn)?;
     }
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::actor.eq(subject_id))).execute(conn)?;
     for appeal_id in &appeal_ids {
@@ -333,4 +380,28 @@ pub fn override_objection(
         subject_objections::overridden_at.eq(at),
     ))
     .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{EventScrub, scrub_event};
+
+    #[test]
+    fn erasure_keeps_only_what_refers_to_held_decisions() {
+        let erased = vec!["d-erased".to_owned()];
+        let one = |id: &str| json!({"decision_id": id, "external_id": "x"});
+        assert_eq!(scrub_event(&one("d-held"), &erased, false), EventScrub::Whole);
+        assert_eq!(scrub_event(&one("d-erased"), &erased, true), EventScrub::Whole);
+        assert_eq!(scrub_event(&one("d-held"), &erased, true), EventScrub::Keep);
+        let both = json!({"scope": "profiling", "decisions": [one("d-held"), one("d-erased")]});
+        assert_eq!(
+            scrub_event(&both, &erased, true),
+            EventScrub::Partly(json!({"scope": "profiling", "decisions": [one("d-held")]}))
+        );
+        let only_erased = json!({"decisions": [one("d-erased")]});
+        assert_eq!(scrub_event(&only_erased, &erased, true), EventScrub::Whole);
+        assert_eq!(scrub_event(&json!({}), &erased, true), EventScrub::Whole);
+    }
 }

@@ -120,7 +120,7 @@ pub(crate) fn restrict_in_tx(
     }
     let now = db::now();
     super::repo::insert_restriction(conn, subject_id, reason, &actor.id, now)?;
-    super::announce_to_engines(conn, "subject.restricted", subject_id, json!({}))?;
+    super::announce_to_engines(conn, crate::outbox::EventKind::SubjectRestricted, subject_id, json!({}))?;
     audit::repo::record(
         conn,
         actor,
@@ -159,7 +159,12 @@ pub(crate) fn lift_in_tx(
     super::repo::delete_restriction(conn, subject_id)?;
     // Webhooks held back during the restriction get a fresh retry window.
     super::repo::refresh_held_deliveries(conn, subject_id, notice.created_at)?;
-    super::announce_to_engines(conn, "subject.restriction_lifted", subject_id, json!({}))?;
+    super::announce_to_engines(
+        conn,
+        crate::outbox::EventKind::SubjectRestrictionLifted,
+        subject_id,
+        json!({}),
+    )?;
     let reference = subject_ref(subject_id);
     audit::repo::record(
         conn,

@@ -139,15 +139,21 @@ async fn concurrent_writers_and_a_restarting_reader_see_every_event_once() {
                                 // Takes a transaction id early, then writes the engine's events
                                 // later: on Postgres its txid is below later writers' txids
                                 // while its seq is above theirs.
-                                recourse::outbox::enqueue(conn, "test.other", Some("engine-x"), None, json!({}))?;
+                                recourse::outbox::enqueue(
+                                    conn,
+                                    recourse::outbox::EventKind::ModelSuspended,
+                                    Some("engine-x"),
+                                    recourse::outbox::About::Nobody,
+                                    json!({}),
+                                )?;
                                 std::thread::sleep(Duration::from_millis(hold_ms));
                             }
                             for e in 0..events {
                                 recourse::outbox::enqueue(
                                     conn,
-                                    "test.event",
+                                    recourse::outbox::EventKind::ModelSuspended,
                                     Some("engine-1"),
-                                    None,
+                                    recourse::outbox::About::Nobody,
                                     json!({"writer": w, "tx": t, "e": e}),
                                 )?;
                             }

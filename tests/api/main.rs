@@ -12,6 +12,7 @@ mod crash;
 mod decisions;
 mod docs;
 mod engines;
+mod erasure_events;
 mod errors;
 mod feedback;
 mod health;
