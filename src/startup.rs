@@ -140,6 +140,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(api::problem_for_bare_errors))
+                .wrap(from_fn(api::refuse_nul_in_url))
                 .wrap(from_fn(api::throttle_failed_auth))
                 .wrap(from_fn(move |req, next| {
                     crate::body_timeout::limit(body_timeout, req, next)

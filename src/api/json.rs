@@ -120,7 +120,9 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
-/// Refuses a body whose arrays and objects nest deeper than `max` with 400 `json_too_deep`.
+/// Refuses a body whose arrays and objects nest deeper than `max` with 400 `json_too_deep`, and
+/// one with a NUL character (`\u0000`) in any string with 400 `invalid_character`: PostgreSQL
+/// cannot store NUL in text, and SQLite would, so it is refused here, the same on both backends.
 /// One pass over the bytes, no recursion and no allocation, before any deserialising: a body of
 /// 60,000 opening brackets is refused as cheaply as a short one. serde_json's own recursion
 /// limit (128) stays as a second line of defence. Malformed JSON is left for the parser to name.
@@ -129,6 +131,14 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
     for (offset, &b) in bytes.iter().enumerate() {
         if in_string {
             match b {
+                b'u' if escaped && bytes.get(offset + 1..offset + 5) == Some(b"0000") => {
+                    return Err(crate::error::ApiError::bad_request(
+                        "invalid_character",
+                        format!(
+                            "a string in the body contains a NUL character (\\u0000, at byte {offset}), which text cannot hold"
+                        ),
+                    ));
+                }
                 _ if escaped => escaped = false,
                 b'\\' => escaped = true,
                 b'"' => in_string = false,
@@ -275,6 +285,18 @@ mod tests {
         let in_string = format!(r#"{{"a": "{}\\", "b": "\"[[["}}"#, "[".repeat(100));
         assert!(check_depth(in_string.as_bytes(), 2).is_ok(), "{in_string}");
         assert!(check_depth(b"[[[", 2).is_err());
+    }
+
+    #[test]
+    fn a_nul_escape_in_any_string_is_refused_but_an_escaped_backslash_is_not() {
+        assert!(check_depth(br#"{"a":"x\u0000y"}"#, 8).is_err());
+        assert!(check_depth(br#"{"k\u0000":1}"#, 8).is_err());
+        assert!(
+            check_depth(br#"{"a":"x\\u0000y"}"#, 8).is_ok(),
+            "a backslash, then u0000"
+        );
+        assert!(check_depth(br#"{"a":"\u00001"}"#, 8).is_err());
+        assert!(check_depth(br#"{"a":"\u0001"}"#, 8).is_ok());
     }
 
     #[test]

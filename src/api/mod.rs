@@ -20,7 +20,7 @@ mod webhooks;
 
 use actix_web::web;
 
-pub use middleware::{add_request_id_header, problem_for_bare_errors};
+pub use middleware::{add_request_id_header, problem_for_bare_errors, refuse_nul_in_url};
 pub use throttle::{AuthThrottle, throttle_failed_auth};
 
 use crate::config::{Limits, Workflow};

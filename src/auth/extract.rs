@@ -54,6 +54,13 @@ fn authenticate(req: &HttpRequest) -> Result<Actor, ApiError> {
     if claims.sub.is_empty() {
         return Err(ApiError::unauthorized("the token has an empty subject"));
     }
+    // The subject is stored as the actor of what it does; a control character (NUL above all,
+    // which PostgreSQL cannot store) has no place in an identifier.
+    if claims.sub.chars().any(char::is_control) {
+        return Err(ApiError::unauthorized(
+            "the token's subject contains control characters",
+        ));
+    }
     if claims.role == crate::domain::Role::System {
         return Err(ApiError::unauthorized("the token's role is not accepted"));
     }

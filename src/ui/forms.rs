@@ -14,9 +14,16 @@ pub struct FormData(Vec<(String, String)>);
 
 impl FormData {
     pub fn parse(bytes: &[u8]) -> Result<Self, UiError> {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
-            .map(FormData)
-            .map_err(|e| UiError::BadForm(StatusCode::BAD_REQUEST, format!("the form could not be read: {e}")))
+        let fields = serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
+            .map_err(|e| UiError::BadForm(StatusCode::BAD_REQUEST, format!("the form could not be read: {e}")))?;
+        // NUL cannot be stored as text on PostgreSQL; refuse it here, the same on both backends.
+        if fields.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(UiError::BadForm(
+                StatusCode::BAD_REQUEST,
+                "the form contains a NUL character, which no field can hold".into(),
+            ));
+        }
+        Ok(FormData(fields))
     }
 
     /// The first value of `name`, as sent.

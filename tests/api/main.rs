@@ -17,6 +17,7 @@ mod errors;
 mod feedback;
 mod health;
 mod helpers;
+mod hostile_text;
 mod instances;
 mod legal;
 mod limits;

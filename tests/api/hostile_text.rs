@@ -1,0 +1,113 @@
+//! Text that one backend cannot store (issue 13, finding 2): a NUL in any path, query, body,
+//! form or token subject used to reach PostgreSQL and come back as a 500 ("invalid byte sequence
+//! for encoding UTF8: 0x00"), while SQLite answered 404 or 200. It is refused at the edge now,
+//! with the same 4xx on both backends, and nothing is stored.
+
+use recourse::domain::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{appeal_body, assert_problem, decision_body, spawn_app};
+
+#[tokio::test]
+async fn a_nul_character_anywhere_is_a_400_on_both_backends() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("n-1", "subject-1").await;
+    let (dpo, admin, reviewer, subject) = (
+        app.token_for(Role::Dpo),
+        app.token_for(Role::Admin),
+        app.token(Role::Reviewer, "rev-1"),
+        app.token(Role::Subject, "subject-1"),
+    );
+    let before = (app.decision_count().await, app.audit_total().await);
+
+    let gets = [
+        ("/v1/decisions/%00", &dpo),
+        ("/v1/decisions/a%00b", &dpo),
+        ("/v1/subjects/%00/decisions", &dpo),
+        ("/v1/subjects/%00/export", &dpo),
+        ("/v1/models/%00/stats", &admin),
+        ("/v1/appeals/%00", &dpo),
+        ("/v1/feedback?after=%00", &app.token(Role::Engine, "engine-1")),
+        ("/v1/subjects/subject-1/decisions?after=%00", &dpo),
+        ("/ui/decisions/%00", &dpo),
+    ];
+    for (path, token) in gets {
+        let res = app.get(path, token).await;
+        assert_problem(res, StatusCode::BAD_REQUEST, "invalid_character").await;
+    }
+    let res = app
+        .client
+        .post(app.url("/v1/queue/claim?appeal_id=%00"))
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_character").await;
+
+    let mut statement = appeal_body();
+    statement["statement"] = json!("My income is wrong\u{0}, see payslips attached here.");
+    let mut input_key = appeal_body();
+    input_key["corrected_inputs"] = json!({"annual\u{0}income": 41000});
+    let mut decision_text = decision_body("n-2", "subject-1");
+    decision_text["explanation"]["inputs"]["employer"] = json!("ACME\u{0}");
+    let bodies = [
+        (
+            "PUT",
+            "/v1/queues/q1".to_owned(),
+            json!({"description": "a\u{0}b"}),
+            &admin,
+        ),
+        ("POST", format!("/v1/decisions/{decision}/appeals"), statement, &subject),
+        ("POST", format!("/v1/decisions/{decision}/appeals"), input_key, &subject),
+        (
+            "POST",
+            "/v1/subjects/subject-1/objection".to_owned(),
+            json!({"scope": "profiling", "grounds": "\u{0}"}),
+            &subject,
+        ),
+        (
+            "POST",
+            "/v1/subjects/subject-1/restriction".to_owned(),
+            json!({"reason": "x\u{0}"}),
+            &dpo,
+        ),
+        (
+            "POST",
+            "/v1/decisions".to_owned(),
+            decision_text,
+            &app.token(Role::Engine, "engine-1"),
+        ),
+    ];
+    for (method, path, body, token) in bodies {
+        let request = match method {
+            "PUT" => app.client.put(app.url(&path)),
+            _ => app.client.post(app.url(&path)),
+        };
+        let res = request.bearer_auth(token).json(&body).send().await.unwrap();
+        assert_problem(res, StatusCode::BAD_REQUEST, "invalid_character").await;
+    }
+
+    // A token whose subject holds a NUL is not a principal.
+    let res = app
+        .get("/v1/subjects/x/decisions", &app.token(Role::Subject, "a\u{0}b"))
+        .await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    // A web form with a NUL is refused before it is read.
+    let res = app
+        .client
+        .post(app.url("/ui/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("token=a%00b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    assert_eq!(
+        (app.decision_count().await, app.audit_total().await),
+        before,
+        "nothing stored"
+    );
+}
