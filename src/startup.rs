@@ -120,9 +120,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         // Before the database: a bad zone or holiday file should stop start-up at once.
         let calendar_settings = settings.calendar.clone();
-        let calendar = CalendarHandle::new(
-            tokio::task::spawn_blocking(move || crate::calendar::load(&calendar_settings)).await??,
-        );
+        let calendar =
+            CalendarHandle::new(tokio::task::spawn_blocking(move || crate::calendar::load(&calendar_settings)).await??);
         tracing::info!(
             zone = %settings.calendar.zone,
             holidays = calendar.current().holidays().len(),

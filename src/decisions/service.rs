@@ -8,8 +8,8 @@ use super::repo;
 use crate::audit::{self, repo::Event};
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
-use crate::domain::legal_clock::LegalCalendar;
 use crate::domain::decision::{DecisionStatus, ValidDecision};
+use crate::domain::legal_clock::LegalCalendar;
 use crate::domain::{Actor, FieldError, Role};
 use crate::engines;
 

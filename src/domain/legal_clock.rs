@@ -28,9 +28,7 @@ pub fn add_months(t: DateTime<Utc>, months: u32) -> DateTime<Utc> {
 /// past a weekend or holiday: the day of the last month with the same date as `start`, or that
 /// month's last day when it has no such date (31 Jan + 1 month -> 28/29 Feb).
 pub fn period_end(start: NaiveDate, months: u32) -> NaiveDate {
-    start
-        .checked_add_months(Months::new(months))
-        .unwrap_or(NaiveDate::MAX)
+    start.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
 }
 
 /// The controller's legal calendar: its time zone and its public holidays.
@@ -200,10 +198,13 @@ pub fn parse_holidays(text: &str) -> Result<BTreeSet<NaiveDate>, HolidayLineErro
             continue;
         }
         let shaped = line.len() == 10
-            && line
-                .bytes()
-                .enumerate()
-                .all(|(j, b)| if j == 4 || j == 7 { b == b'-' } else { b.is_ascii_digit() });
+            && line.bytes().enumerate().all(|(j, b)| {
+                if j == 4 || j == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
         let date = shaped
             .then(|| NaiveDate::parse_from_str(line, "%Y-%m-%d").ok())
             .flatten()
@@ -382,7 +383,10 @@ mod tests {
         // And in New York, 03:00 UTC on 16 Mar is still 15 Mar.
         let new_york = LegalCalendar::new(chrono_tz::America::New_York, BTreeSet::new());
         assert_eq!(new_york.due_on(t("2026-03-16T03:00:00Z")), d("2026-04-15"));
-        assert_eq!(new_york.due_at(t("2026-03-16T03:00:00Z")), t("2026-04-16T03:59:59.999999Z"));
+        assert_eq!(
+            new_york.due_at(t("2026-03-16T03:00:00Z")),
+            t("2026-04-16T03:59:59.999999Z")
+        );
     }
 
     #[test]
@@ -393,7 +397,10 @@ mod tests {
         assert_eq!(due, t("2026-07-10T21:59:59.999999Z"));
         let local = due.with_timezone(&cal.zone());
         assert_eq!(local.date_naive(), d("2026-07-10"));
-        assert_eq!(local.time(), NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap());
+        assert_eq!(
+            local.time(),
+            NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()
+        );
         assert_eq!(cal.local_date(due + MICROSECOND), d("2026-07-11"));
     }
 
@@ -463,15 +470,24 @@ mod tests {
         let due = cal.due_at(received);
         assert_eq!(due, t("2026-03-02T22:59:59.999999Z"));
         let now = t("2026-02-10T00:00:00Z");
-        assert_eq!(cal.extend(received, due, now, 2, false), Ok(t("2026-04-28T21:59:59.999999Z")));
+        assert_eq!(
+            cal.extend(received, due, now, 2, false),
+            Ok(t("2026-04-28T21:59:59.999999Z"))
+        );
         // + 1 month from 28 Feb is Sat 28 Mar, moved to Mon 30 Mar (CEST by then).
-        assert_eq!(cal.extend(received, due, now, 1, false), Ok(t("2026-03-30T21:59:59.999999Z")));
+        assert_eq!(
+            cal.extend(received, due, now, 1, false),
+            Ok(t("2026-03-30T21:59:59.999999Z"))
+        );
         // Received 15 Jan: the period ends Sun 15 Feb, so the deadline is Mon 16 Feb; the
         // extension counts from the 15th, not from the moved deadline: Wed 15 Apr.
         let received = t("2026-01-15T09:00:00Z");
         let due = cal.due_at(received);
         assert_eq!(due, t("2026-02-16T22:59:59.999999Z"));
-        assert_eq!(cal.extend(received, due, now, 2, false), Ok(t("2026-04-15T21:59:59.999999Z")));
+        assert_eq!(
+            cal.extend(received, due, now, 2, false),
+            Ok(t("2026-04-15T21:59:59.999999Z"))
+        );
     }
 
     #[test]
@@ -511,8 +527,14 @@ mod tests {
             cal.extend(received, due, now, 1, true),
             Err(ExtensionError::AlreadyExtended)
         );
-        assert_eq!(cal.extend(received, due, now, 0, false), Err(ExtensionError::InvalidLength));
-        assert_eq!(cal.extend(received, due, now, 3, false), Err(ExtensionError::InvalidLength));
+        assert_eq!(
+            cal.extend(received, due, now, 0, false),
+            Err(ExtensionError::InvalidLength)
+        );
+        assert_eq!(
+            cal.extend(received, due, now, 3, false),
+            Err(ExtensionError::InvalidLength)
+        );
     }
 
     #[test]
@@ -525,23 +547,35 @@ mod tests {
         assert!(!cal.within_filing_window(decided, 6, t("2027-03-02T00:00:00Z")));
         // In Berlin, the day is Berlin's: it closes at 23:59:59.999999 CET.
         let cal = berlin();
-        assert_eq!(cal.filing_window_closes_at(decided, 6), t("2027-03-01T22:59:59.999999Z"));
+        assert_eq!(
+            cal.filing_window_closes_at(decided, 6),
+            t("2027-03-01T22:59:59.999999Z")
+        );
         assert!(!cal.within_filing_window(decided, 6, t("2027-03-01T23:00:00Z")));
         // Decided at 23:30 UTC on 10 Sep 2026, which is 11 Sep in Berlin: the window runs to
         // Thu 11 Mar 2027 there, to Wed 10 Mar in UTC.
         let decided = t("2026-09-10T23:30:00Z");
-        assert_eq!(cal.filing_window_closes_at(decided, 6), t("2027-03-11T22:59:59.999999Z"));
+        assert_eq!(
+            cal.filing_window_closes_at(decided, 6),
+            t("2027-03-11T22:59:59.999999Z")
+        );
         assert_eq!(utc().filing_window_closes_at(decided, 6), end_utc("2027-03-10"));
         // Holidays on Thu 11 and Fri 12 Mar keep it open over the weekend, to Mon 15 Mar.
         let cal = with_holidays(chrono_tz::Europe::Berlin, &["2027-03-11", "2027-03-12"]);
-        assert_eq!(cal.filing_window_closes_at(decided, 6), t("2027-03-15T22:59:59.999999Z"));
+        assert_eq!(
+            cal.filing_window_closes_at(decided, 6),
+            t("2027-03-15T22:59:59.999999Z")
+        );
     }
 
     #[test]
     fn holiday_files_allow_comments_and_blank_lines() {
         let text = "\u{feff}# Public holidays, Berlin\n\n2026-12-25\n2026-12-26 # Boxing Day\n   \n2026-12-25\n";
         let dates = parse_holidays(text).unwrap();
-        assert_eq!(dates.into_iter().collect::<Vec<_>>(), [d("2026-12-25"), d("2026-12-26")]);
+        assert_eq!(
+            dates.into_iter().collect::<Vec<_>>(),
+            [d("2026-12-25"), d("2026-12-26")]
+        );
         assert_eq!(parse_holidays("").unwrap(), BTreeSet::new());
     }
 
