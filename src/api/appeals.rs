@@ -96,20 +96,19 @@ pub async fn file_appeal(
     let draft: AppealDraft = from_value(&body.0)?;
     let decision_id = decision_id.into_inner();
     let key = idempotency_key(&req, &format!("POST /v1/decisions/{decision_id}/appeals"), &body.0)?;
-    Ok(
-        match service::file(&db, &calendar, actor, decision_id, draft, key).await? {
-            Filed::Created(detail) => HttpResponse::Created()
-                .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
-                .json(detail),
-            Filed::Replayed { status, body } => {
-                let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED));
-                if let Some(id) = body["id"].as_str() {
-                    response.insert_header(("Location", format!("/v1/appeals/{id}")));
-                }
-                response.json(body)
+    let filed = service::file(&db, &calendar, actor, decision_id, draft, key).await?;
+    Ok(match filed {
+        Filed::Created(detail) => HttpResponse::Created()
+            .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
+            .json(detail),
+        Filed::Replayed { status, body } => {
+            let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED));
+            if let Some(id) = body["id"].as_str() {
+                response.insert_header(("Location", format!("/v1/appeals/{id}")));
             }
-        },
-    )
+            response.json(body)
+        }
+    })
 }
 
 #[utoipa::path(get, path = "/v1/appeals/{id}", tag = "appeals", description = "Roles: subject (own), agent, reviewer, supervisor, dpo.", params(("id" = String, Path, description = "appeal id")), security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem)))]
