@@ -114,6 +114,8 @@ pub struct ServeArgs {
     pub jwt: JwtArgs,
     #[command(flatten)]
     pub limits: crate::config::LimitArgs,
+    #[command(flatten)]
+    pub calendar: crate::config::CalendarArgs,
 }
 
 /// Slow-client and shutdown timeouts of the HTTP server (see docs/OPERATIONS.md).
@@ -208,6 +210,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.ui.secure_cookies = args.ui_secure_cookies;
     settings.ui.session_ttl = args.ui_session_ttl;
     args.limits.apply(&mut settings.limits);
+    settings.calendar = args.calendar.settings();
     settings.server = crate::config::ServerTimeouts {
         request_head: args.timeouts.request_timeout,
         request_body: args.timeouts.body_timeout,
@@ -218,7 +221,7 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     };
     let app = Application::build(settings).await?;
     if args.demo {
-        demo::seed(app.db()).await?;
+        demo::seed(app.db(), app.calendar()).await?;
         demo::print_tokens(app.minter(), &format!("http://{}:{}", args.bind.ip(), app.port()));
     } else {
         eprintln!(

@@ -96,6 +96,62 @@ pub struct Settings {
     pub ui: UiSettings,
     /// Slow-client and shutdown timeouts of the HTTP server.
     pub server: ServerTimeouts,
+    /// The controller's time zone and public holidays, in which legal periods are counted.
+    pub calendar: CalendarSettings,
+}
+
+/// The legal calendar: the controller's time zone and its holiday file (GDPR Art. 12(3) periods
+/// are counted in the controller's days, per Regulation 1182/71).
+#[derive(Debug, Clone)]
+pub struct CalendarSettings {
+    pub zone: chrono_tz::Tz,
+    /// One `YYYY-MM-DD` per line; `#` comments and blank lines allowed. None: no holidays
+    /// (weekends still move a deadline).
+    pub holidays_file: Option<PathBuf>,
+    /// How often the holiday file's modification time is checked; a change reloads it.
+    pub reload_interval: Duration,
+}
+
+impl Default for CalendarSettings {
+    fn default() -> Self {
+        Self {
+            zone: chrono_tz::Tz::UTC,
+            holidays_file: None,
+            reload_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// An IANA time zone name, e.g. `Europe/Berlin`.
+pub fn parse_time_zone(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse::<chrono_tz::Tz>()
+        .map_err(|_| format!("{s:?} is not a time zone of the IANA database; use a name such as Europe/Berlin or UTC"))
+}
+
+/// Flags for [`CalendarSettings`], flattened into `recourse serve`.
+#[derive(Debug, Clone, Args)]
+pub struct CalendarArgs {
+    /// The controller's time zone (IANA name, e.g. Europe/Berlin): legal deadlines end at the
+    /// end of a day in this zone, and dates are shown in it.
+    #[arg(long = "legal-time-zone", env = "RECOURSE_LEGAL_TIME_ZONE", default_value = "UTC", value_parser = parse_time_zone)]
+    pub zone: chrono_tz::Tz,
+    /// File of public holidays, one YYYY-MM-DD per line (# comments allowed). A deadline that
+    /// falls on one moves to the next working day. Reloaded when it changes and on SIGHUP.
+    #[arg(long = "legal-holidays", env = "RECOURSE_LEGAL_HOLIDAYS")]
+    pub holidays_file: Option<PathBuf>,
+    /// How often the holiday file is checked for changes.
+    #[arg(long = "legal-holidays-reload", env = "RECOURSE_LEGAL_HOLIDAYS_RELOAD", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub reload_interval: Duration,
+}
+
+impl CalendarArgs {
+    pub fn settings(&self) -> CalendarSettings {
+        CalendarSettings {
+            zone: self.zone,
+            holidays_file: self.holidays_file.clone(),
+            reload_interval: self.reload_interval,
+        }
+    }
 }
 
 /// Webhook delivery: retries, timeouts and the SSRF allow-list.
@@ -298,6 +354,7 @@ impl Settings {
             webhooks: Webhooks::default(),
             ui: UiSettings::default(),
             server: ServerTimeouts::default(),
+            calendar: CalendarSettings::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use crate::appeals::AppealError;
 use crate::auth::TokenMinter;
+use crate::calendar::CalendarHandle;
 use crate::db::Db;
 use crate::decisions::{self, DecisionError};
 use crate::domain::appeal::AppealDraft;
@@ -61,7 +62,7 @@ impl From<AppealError> for DemoError {
     }
 }
 
-pub async fn seed(db: &Db) -> Result<(), DemoError> {
+pub async fn seed(db: &Db, calendar: &CalendarHandle) -> Result<(), DemoError> {
     let admin = Actor::system("demo-seed");
     for (id, name) in ENGINES {
         let new = NewEngine {
@@ -84,7 +85,7 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
             request_id: None,
         };
         let external_id = decision.external_id.clone();
-        let id = match decisions::service::ingest(db, actor, decision).await {
+        let id = match decisions::service::ingest(db, calendar, actor, decision).await {
             Ok(decisions::Ingested::Created(d)) => {
                 created += 1;
                 d.id
@@ -96,14 +97,19 @@ pub async fn seed(db: &Db) -> Result<(), DemoError> {
         };
         ids.insert(external_id, id);
     }
-    seed_workflow(db, &admin, &ids).await?;
+    seed_workflow(db, calendar, &admin, &ids).await?;
     tracing::info!(engines = ENGINES.len(), decisions_created = created, "demo data seeded");
     Ok(())
 }
 
 /// Reviewers, a blind-first fraud queue with four-eyes approval, one appeal waiting in the
 /// queue and one already decided, so that every screen of the web UI has something to show.
-async fn seed_workflow(db: &Db, admin: &Actor, ids: &HashMap<String, String>) -> Result<(), DemoError> {
+async fn seed_workflow(
+    db: &Db,
+    calendar: &CalendarHandle,
+    admin: &Actor,
+    ids: &HashMap<String, String>,
+) -> Result<(), DemoError> {
     use crate::routing::service as routing;
     let all_types = vec![
         "credit_limit".to_owned(),
@@ -156,7 +162,7 @@ async fn seed_workflow(db: &Db, admin: &Actor, ids: &HashMap<String, String>) ->
             "My card utilisation was high for one month only because of a hospital bill, which is now paid off.",
             json!({"utilisation": 0.35}),
         )?;
-        crate::appeals::service::file(db, subject("cust-1002"), id.clone(), draft, None).await?;
+        crate::appeals::service::file(db, calendar, subject("cust-1002"), id.clone(), draft, None).await?;
     }
     // Already decided, so the dashboard has an overturn rate to draw.
     if let Some(id) = ids.get("claim-5531")
@@ -166,7 +172,7 @@ async fn seed_workflow(db: &Db, admin: &Actor, ids: &HashMap<String, String>) ->
             "The declared income included a one-off redundancy payment; my regular income is 29,000.",
             json!({"declared_income": 29000}),
         )?;
-        let filed = crate::appeals::service::file(db, subject("cust-1003"), id.clone(), draft, None).await?;
+        let filed = crate::appeals::service::file(db, calendar, subject("cust-1003"), id.clone(), draft, None).await?;
         let crate::appeals::service::Filed::Created(detail) = filed else {
             return Ok(());
         };
@@ -196,7 +202,7 @@ async fn seed_workflow(db: &Db, admin: &Actor, ids: &HashMap<String, String>) ->
                 rectified_inputs: None,
             })
             .map_err(|e| DemoError::Invalid(format!("{e:?}")))?;
-            crate::reviews::service::submit(db, raj, detail.appeal.id.clone(), review).await?;
+            crate::reviews::service::submit(db, calendar, raj, detail.appeal.id.clone(), review).await?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod body_timeout;
 pub mod breaches;
+pub mod calendar;
 pub mod casework;
 pub mod cli;
 pub mod config;

@@ -11,6 +11,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api;
 use crate::auth::jwt::KeyError;
 use crate::auth::{JwtKeys, TokenMinter};
+use crate::calendar::CalendarHandle;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, Db, DbError};
 use crate::telemetry::RequestSpan;
@@ -33,6 +34,8 @@ pub enum StartupError {
     Join(#[from] tokio::task::JoinError),
     #[error("rendering the OpenAPI document: {0}")]
     Contract(#[from] serde_json::Error),
+    #[error("legal calendar")]
+    Calendar(#[from] crate::calendar::CalendarError),
 }
 
 pub struct Application {
@@ -43,6 +46,7 @@ pub struct Application {
     server: Server,
     db: Db,
     minter: Option<TokenMinter>,
+    calendar: CalendarHandle,
     shutdown_timeout: Duration,
 }
 
@@ -114,6 +118,15 @@ pub async fn connect_and_migrate(url: &DatabaseUrl, size: u32, timeout: Duration
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // Before the database: a bad zone or holiday file should stop start-up at once.
+        let calendar_settings = settings.calendar.clone();
+        let calendar =
+            CalendarHandle::new(tokio::task::spawn_blocking(move || crate::calendar::load(&calendar_settings)).await??);
+        tracing::info!(
+            zone = %settings.calendar.zone,
+            holidays = calendar.current().holidays().len(),
+            "legal calendar loaded"
+        );
         let db = connect_and_migrate(&settings.database_url, settings.pool_size, settings.pool_timeout).await?;
         let keys = JwtKeys::load(&settings.jwt, &settings.database_url)?;
         if let Some(path) = &keys.generated_secret_at {
@@ -129,6 +142,7 @@ impl Application {
         let limits = settings.limits;
         let workflow = settings.workflow;
         let webhooks_data = web::Data::new(settings.webhooks.clone());
+        let calendar_data = web::Data::new(calendar.clone());
         // Shared by every HTTP worker of this instance.
         let batch_permits = api::json::BodyPermits(std::sync::Arc::new(tokio::sync::Semaphore::new(
             limits.batch_concurrency.max(1),
@@ -152,6 +166,7 @@ impl Application {
                 .app_data(verifier.clone())
                 .app_data(webhooks_data.clone())
                 .app_data(auth_throttle.clone())
+                .app_data(calendar_data.clone())
                 .configure(|cfg| api::routes(cfg, limits, workflow, batch_permits.clone(), contract.clone()))
                 .configure(|cfg| crate::ui::routes(cfg, ui_settings))
         })
@@ -175,7 +190,7 @@ impl Application {
             spawn_worker(
                 "sweeper",
                 stop.clone(),
-                crate::queue::sweeper::run(db.clone(), workflow.sweep_interval),
+                crate::queue::sweeper::run(db.clone(), workflow.sweep_interval, calendar.clone()),
             ),
             spawn_worker(
                 "audit sealer",
@@ -184,8 +199,13 @@ impl Application {
             ),
             spawn_worker(
                 "webhooks",
-                stop,
+                stop.clone(),
                 crate::webhooks::worker::run(db.clone(), settings.webhooks),
+            ),
+            spawn_worker(
+                "legal calendar",
+                stop,
+                crate::calendar::watch(calendar.clone(), settings.calendar),
             ),
         ];
         Ok(Self {
@@ -195,6 +215,7 @@ impl Application {
             server: server.run(),
             db,
             minter: keys.minter,
+            calendar,
             shutdown_timeout: settings.server.shutdown,
         })
     }
@@ -209,6 +230,11 @@ impl Application {
 
     pub fn minter(&self) -> Option<&TokenMinter> {
         self.minter.as_ref()
+    }
+
+    /// The legal calendar in force, as the handlers see it.
+    pub fn calendar(&self) -> &CalendarHandle {
+        &self.calendar
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully: the listener closes at once (new

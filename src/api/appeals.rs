@@ -10,6 +10,7 @@ use super::json::{ApiJson, OptionalJson, from_value};
 use crate::appeals::AppealError;
 use crate::appeals::service::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey, WithdrawalInput};
 use crate::auth::require_role;
+use crate::calendar::CalendarHandle;
 use crate::config::Workflow;
 use crate::db::Db;
 use crate::domain::appeal::AppealDraft;
@@ -29,12 +30,12 @@ impl From<AppealError> for ApiError {
             AppealError::Invalid(errors) => ApiError::validation(errors),
             AppealError::NotFound => ApiError::not_found("no such appeal or decision"),
             AppealError::Forbidden(why) => ApiError::forbidden(why),
-            AppealError::FilingWindowClosed { closed_at } => ApiError::client(
+            AppealError::FilingWindowClosed { closed_at, closed_on } => ApiError::client(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "filing_window_closed",
                 format!(
-                    "the window for appealing this decision closed on {}",
-                    closed_at.to_rfc3339()
+                    "the window for appealing this decision closed on {closed_on}, at the end of that day in the controller's time zone ({})",
+                    closed_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
                 ),
             ),
             AppealError::AlreadyOpen { appeal_id } => ApiError::conflict(
@@ -87,6 +88,7 @@ fn idempotency_key(req: &HttpRequest, target: &str, body: &Value) -> Result<Opti
 pub async fn file_appeal(
     req: HttpRequest,
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     actor: Actor,
     decision_id: web::Path<String>,
     body: ApiJson<Value>,
@@ -95,7 +97,8 @@ pub async fn file_appeal(
     let draft: AppealDraft = from_value(&body.0)?;
     let decision_id = decision_id.into_inner();
     let key = idempotency_key(&req, &format!("POST /v1/decisions/{decision_id}/appeals"), &body.0)?;
-    Ok(match service::file(&db, actor, decision_id, draft, key).await? {
+    let filed = service::file(&db, &calendar, actor, decision_id, draft, key).await?;
+    Ok(match filed {
         Filed::Created(detail) => HttpResponse::Created()
             .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
             .json(detail),
@@ -144,12 +147,13 @@ pub async fn withdraw_appeal(
 #[tracing::instrument(skip_all)]
 pub async fn extend_appeal(
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     actor: Actor,
     id: web::Path<String>,
     body: ApiJson<ExtensionInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Supervisor])?;
-    Ok(HttpResponse::Ok().json(service::extend(&db, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(service::extend(&db, &calendar, actor, id.into_inner(), body.0).await?))
 }
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/assignment", tag = "appeals", description = "Roles: supervisor.", params(("id" = String, Path, description = "appeal id")), request_body = AssignmentInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
@@ -243,23 +247,25 @@ pub async fn release_lease(
 #[tracing::instrument(skip_all)]
 pub async fn review_appeal(
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     actor: Actor,
     id: web::Path<String>,
     body: ApiJson<ReviewDraft>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Reviewer])?;
     let review = ValidReview::parse(body.0).map_err(ApiError::validation)?;
-    Ok(HttpResponse::Ok().json(reviews::submit(&db, actor, id.into_inner(), review).await?))
+    Ok(HttpResponse::Ok().json(reviews::submit(&db, &calendar, actor, id.into_inner(), review).await?))
 }
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/approval", tag = "appeals", description = "Roles: supervisor, or an eligible reviewer other than the first.", params(("id" = String, Path, description = "appeal id")), request_body = ApprovalInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn approve_review(
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     actor: Actor,
     id: web::Path<String>,
     body: ApiJson<ApprovalInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Supervisor, Role::Reviewer])?;
-    Ok(HttpResponse::Ok().json(reviews::approve(&db, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(reviews::approve(&db, &calendar, actor, id.into_inner(), body.0).await?))
 }

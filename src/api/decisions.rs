@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 
 use super::json::{ApiJson, parse};
 use crate::auth::require_role;
+use crate::calendar::CalendarHandle;
 use crate::config::Limits;
 use crate::db::Db;
 use crate::decisions::service::{self, BatchItemStatus, DEFAULT_PAGE};
@@ -55,12 +56,13 @@ impl From<DecisionError> for ApiError {
 #[tracing::instrument(skip_all)]
 pub async fn post_decision(
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     actor: Actor,
     body: ApiJson<DecisionDraft>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Engine])?;
     let decision = ValidDecision::parse(body.0, Utc::now()).map_err(ApiError::validation)?;
-    Ok(match service::ingest(&db, actor, decision).await? {
+    Ok(match service::ingest(&db, &calendar, actor, decision).await? {
         Ingested::Created(d) => HttpResponse::Created()
             .insert_header(("Location", format!("/v1/decisions/{}", d.id)))
             .json(d),
@@ -94,6 +96,7 @@ pub struct BatchResponse {
 #[tracing::instrument(skip_all)]
 pub async fn post_decision_batch(
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     limits: web::Data<Limits>,
     actor: Actor,
     body: ApiJson<BatchRequest>,
@@ -120,7 +123,7 @@ pub async fn post_decision_batch(
         })
         .collect();
     drop(items);
-    let results = service::ingest_batch(&db, actor, parsed).await?;
+    let results = service::ingest_batch(&db, &calendar, actor, parsed).await?;
     let count = |s: BatchItemStatus| results.iter().filter(|r| r.status == s).count();
     Ok(HttpResponse::Ok().json(BatchResponse {
         created: count(BatchItemStatus::Created),

@@ -5,7 +5,7 @@ pub mod model;
 pub mod repo;
 pub mod service;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub use model::{AppealDetail, AppealView};
 
@@ -23,8 +23,12 @@ pub enum AppealError {
     NotFound,
     #[error("{0}")]
     Forbidden(String),
-    #[error("the filing window closed on {closed_at}")]
-    FilingWindowClosed { closed_at: DateTime<Utc> },
+    /// `closed_at` is the last instant of the window: the end of local day `closed_on`.
+    #[error("the filing window closed at the end of {}", closed_on.format("%-d %B %Y"))]
+    FilingWindowClosed {
+        closed_at: DateTime<Utc>,
+        closed_on: NaiveDate,
+    },
     #[error("decision already has an open appeal {appeal_id}")]
     AlreadyOpen { appeal_id: String },
     #[error(transparent)]

@@ -5,10 +5,12 @@ use super::AppealError;
 use super::model::{AppealDetail, AppealRow, AppealUpdate, AppealView, Filing, OutcomeView};
 use super::repo;
 use crate::audit::{self, repo::Event};
+use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
 use crate::decisions::model::{Decision, DecisionRow};
 use crate::domain::appeal::{Action, AppealDraft, AppealStatus, ValidAppeal};
 use crate::domain::decision::DecisionStatus;
+use crate::domain::legal_clock::LegalCalendar;
 use crate::domain::routing::{self, RoutingFacts};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role, legal_clock};
@@ -56,13 +58,14 @@ pub(crate) fn audit_appeal(
 /// decision as `under_appeal`.
 pub(crate) fn file_mandatory_review(
     conn: &mut DbConnection,
+    calendar: &LegalCalendar,
     decision: &DecisionRow,
     reason: &str,
 ) -> Result<String, DbError> {
     let actor = Actor::system("system:kill-switch");
     let now = db::now();
     let received_at = now.and_utc();
-    let due_at = legal_clock::due_at(received_at);
+    let due_at = calendar.due_at(received_at);
     let row = AppealRow {
         id: uuid::Uuid::now_v7().to_string(),
         decision_id: decision.id.clone(),
@@ -132,16 +135,18 @@ pub(crate) fn load_decision(conn: &mut DbConnection, id: &str) -> Result<Decisio
 #[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn file(
     db: &Db,
+    calendar: &CalendarHandle,
     actor: Actor,
     decision_id: String,
     draft: AppealDraft,
     idempotency_key: Option<IdempotencyKey>,
 ) -> Result<Filed, AppealError> {
     let appeal = ValidAppeal::parse(draft, &actor).map_err(AppealError::Invalid)?;
+    let calendar = calendar.current();
     db.write(move |conn| {
         let attempt = |conn: &mut DbConnection| {
             write_tx(conn, |conn| {
-                file_in_tx(conn, &actor, &decision_id, &appeal, idempotency_key.as_ref())
+                file_in_tx(conn, &calendar, &actor, &decision_id, &appeal, idempotency_key.as_ref())
             })
         };
         let attempted = match attempt(conn) {
@@ -159,7 +164,7 @@ pub async fn file(
         };
         match attempted? {
             Attempt::Done(filed) => Ok(filed),
-            Attempt::Refused { closed_at } => Err(AppealError::FilingWindowClosed { closed_at }),
+            Attempt::Refused { closed_at, closed_on } => Err(AppealError::FilingWindowClosed { closed_at, closed_on }),
         }
     })
     .await
@@ -168,28 +173,32 @@ pub async fn file(
 /// What one filing attempt did. A refusal is committed too: it leaves a notice and an audit entry.
 enum Attempt {
     Done(Filed),
-    Refused { closed_at: chrono::DateTime<chrono::Utc> },
+    Refused {
+        closed_at: chrono::DateTime<chrono::Utc>,
+        closed_on: chrono::NaiveDate,
+    },
 }
 
 /// Art. 12(4): a filing refused because its window closed is not acted on, so the person is
 /// told why, with the routes to redress, and the refusal is audited.
 fn refuse_late_filing(
     conn: &mut DbConnection,
+    calendar: &LegalCalendar,
     actor: &Actor,
     decision: &DecisionRow,
-    closed_at: chrono::DateTime<chrono::Utc>,
+    closed_on: chrono::NaiveDate,
 ) -> Result<(), AppealError> {
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
         outcome: &decision.effective_outcome,
-        decided_at: decision.decided_at.and_utc(),
+        decided_on: calendar.local_date(decision.decided_at.and_utc()),
     };
     let notice = crate::subjects::notify_subject(
         conn,
         actor,
         &decision.subject_id,
         "appeal_refused",
-        templates::filing_refused(&facts, closed_at),
+        templates::filing_refused(&facts, closed_on),
     )?;
     audit::repo::record(
         conn,
@@ -198,7 +207,7 @@ fn refuse_late_filing(
             action: "appeal.refused",
             object_type: "decision",
             object_id: &decision.id,
-            details: json!({"reason": "filing_window_closed", "closed_at": closed_at, "notice_id": notice.id}),
+            details: json!({"reason": "filing_window_closed", "closed_on": closed_on, "notice_id": notice.id}),
         },
     )?;
     Ok(())
@@ -206,6 +215,7 @@ fn refuse_late_filing(
 
 fn file_in_tx(
     conn: &mut DbConnection,
+    calendar: &LegalCalendar,
     actor: &Actor,
     decision_id: &str,
     appeal: &ValidAppeal,
@@ -226,10 +236,11 @@ fn file_in_tx(
     let received_at = now.and_utc();
     let decided_at = decision.decided_at.and_utc();
     let policy = Policy::for_type(conn, &decision.decision_type)?;
-    if !legal_clock::within_filing_window(decided_at, policy.filing_window_months, received_at) {
-        let closed_at = legal_clock::add_months(decided_at, policy.filing_window_months);
-        refuse_late_filing(conn, actor, &decision, closed_at)?;
-        return Ok(Attempt::Refused { closed_at });
+    let closed_at = calendar.filing_window_closes_at(decided_at, policy.filing_window_months);
+    if received_at > closed_at {
+        let closed_on = calendar.local_date(closed_at);
+        refuse_late_filing(conn, calendar, actor, &decision, closed_on)?;
+        return Ok(Attempt::Refused { closed_at, closed_on });
     }
     let open = repo::open_for_decision(conn, decision_id)?;
     let rules = routing_repo::all_rules(conn)?;
@@ -242,7 +253,7 @@ fn file_in_tx(
             score: decision.score,
         },
     );
-    let due_at = legal_clock::due_at(received_at);
+    let due_at = calendar.due_at(received_at);
     let row = AppealRow {
         id: uuid::Uuid::now_v7().to_string(),
         decision_id: decision.id.clone(),
@@ -293,14 +304,18 @@ fn file_in_tx(
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
         outcome: &decision.effective_outcome,
-        decided_at,
+        decided_on: calendar.local_date(decided_at),
     };
     notices::insert(
         conn,
         &row.id,
         &row.subject_id,
         "acknowledgement",
-        templates::acknowledgement(&facts, received_at, row.due_at.and_utc()),
+        templates::acknowledgement(
+            &facts,
+            calendar.local_date(received_at),
+            calendar.local_date(row.due_at.and_utc()),
+        ),
         now,
     )?;
     outbox::enqueue(
@@ -527,10 +542,17 @@ pub struct ExtensionInput {
 }
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn extend(db: &Db, actor: Actor, id: String, input: ExtensionInput) -> Result<AppealDetail, AppealError> {
+pub async fn extend(
+    db: &Db,
+    calendar: &CalendarHandle,
+    actor: Actor,
+    id: String,
+    input: ExtensionInput,
+) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
+    let calendar = calendar.current();
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
@@ -538,7 +560,7 @@ pub async fn extend(db: &Db, actor: Actor, id: String, input: ExtensionInput) ->
             status.apply(Action::Extend)?;
             let now = db::now();
             let received = row.received_at.and_utc();
-            let new_due = legal_clock::extend(received, row.due_at.and_utc(), now.and_utc(), input.months, row.extension_reason.is_some())
+            let new_due = calendar.extend(received, row.due_at.and_utc(), now.and_utc(), input.months, row.extension_reason.is_some())
                 .map_err(|e| match e {
                     legal_clock::ExtensionError::InvalidLength => AppealError::invalid("/months", e.to_string()),
                     other => AppealError::Extension(other),
@@ -553,7 +575,7 @@ pub async fn extend(db: &Db, actor: Actor, id: String, input: ExtensionInput) ->
             if !repo::update_if_status(conn, &id, status, &update)? {
                 return Err(AppealError::StaleLease);
             }
-            notices::insert(conn, &id, &row.subject_id, "extension", templates::extension(new_due, input.months, &input.reason), now)?;
+            notices::insert(conn, &id, &row.subject_id, "extension", templates::extension(calendar.local_date(new_due), input.months, &input.reason), now)?;
             let decision = load_decision(conn, &row.decision_id)?;
             outbox::enqueue(
                 conn,

@@ -290,6 +290,7 @@ pub async fn record_initial_view(
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn submit_review(
     db: &Db,
+    calendar: &crate::calendar::CalendarHandle,
     actor: Actor,
     id: String,
     review: ValidReview,
@@ -306,7 +307,7 @@ pub async fn submit_review(
         Ok(())
     })
     .await?;
-    crate::reviews::service::submit(db, actor, id, review).await
+    crate::reviews::service::submit(db, calendar, actor, id, review).await
 }
 
 /// A decision with its appeals (each with notices and outcome), as the viewer may see them.

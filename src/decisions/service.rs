@@ -6,8 +6,10 @@ use serde_json::json;
 use super::model::{CorruptRow, Decision, DecisionRow};
 use super::repo;
 use crate::audit::{self, repo::Event};
+use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
 use crate::domain::decision::{DecisionStatus, ValidDecision};
+use crate::domain::legal_clock::LegalCalendar;
 use crate::domain::{Actor, FieldError, Role};
 use crate::engines;
 
@@ -83,10 +85,16 @@ enum Outcome {
 
 /// Stores one decision from the engine named by the actor.
 #[tracing::instrument(skip_all, fields(engine_id = %actor.id))]
-pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<Ingested, DecisionError> {
+pub async fn ingest(
+    db: &Db,
+    calendar: &CalendarHandle,
+    actor: Actor,
+    decision: ValidDecision,
+) -> Result<Ingested, DecisionError> {
+    let calendar = calendar.current();
     db.write(move |conn| {
         let external_id = decision.external_id.clone();
-        let outcome = ingest_all(conn, &actor, &[decision])?.pop();
+        let outcome = ingest_all(conn, &calendar, &actor, &[decision])?.pop();
         match outcome {
             Some(Outcome::Created { row, restricted }) => {
                 let mut decision = Decision::try_from(row)?;
@@ -110,9 +118,11 @@ pub async fn ingest(db: &Db, actor: Actor, decision: ValidDecision) -> Result<In
 #[tracing::instrument(skip_all, fields(engine_id = %actor.id, items = items.len()))]
 pub async fn ingest_batch(
     db: &Db,
+    calendar: &CalendarHandle,
     actor: Actor,
     items: Vec<Result<ValidDecision, Vec<FieldError>>>,
 ) -> Result<Vec<BatchItemResult>, DecisionError> {
+    let calendar = calendar.current();
     db.write(move |conn| {
         let mut results = Vec::with_capacity(items.len());
         let mut valid = Vec::new();
@@ -132,7 +142,7 @@ pub async fn ingest_batch(
                 }),
             }
         }
-        let outcomes = ingest_all(conn, &actor, &valid)?;
+        let outcomes = ingest_all(conn, &calendar, &actor, &valid)?;
         for (index, outcome) in valid_index.into_iter().zip(outcomes) {
             let (status, id, processing_restricted) = match outcome {
                 Outcome::Created { row, restricted } => (BatchItemStatus::Created, Some(row.id), restricted),
@@ -154,11 +164,16 @@ pub async fn ingest_batch(
     .await
 }
 
-fn ingest_all(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -> Result<Vec<Outcome>, DecisionError> {
+fn ingest_all(
+    conn: &mut DbConnection,
+    calendar: &LegalCalendar,
+    actor: &Actor,
+    items: &[ValidDecision],
+) -> Result<Vec<Outcome>, DecisionError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match write_tx(conn, |conn| ingest_in_tx(conn, actor, items)) {
+        match write_tx(conn, |conn| ingest_in_tx(conn, calendar, actor, items)) {
             Err(DecisionError::Db(e)) if e.is_unique_violation() && attempt < INGEST_ATTEMPTS => {
                 tracing::debug!(attempt, "concurrent ingestion of the same external id; retrying");
             }
@@ -169,6 +184,7 @@ fn ingest_all(conn: &mut DbConnection, actor: &Actor, items: &[ValidDecision]) -
 
 fn ingest_in_tx(
     conn: &mut DbConnection,
+    calendar: &LegalCalendar,
     actor: &Actor,
     items: &[ValidDecision],
 ) -> Result<Vec<Outcome>, DecisionError> {
@@ -255,7 +271,7 @@ fn ingest_in_tx(
     audit::repo::record_many(conn, actor, &events)?;
     for row in fresh.iter() {
         if let Some(reason) = suspended.get(&row.model_name) {
-            crate::appeals::service::file_mandatory_review(conn, row, reason)?;
+            crate::appeals::service::file_mandatory_review(conn, calendar, row, reason)?;
         }
     }
     Ok(outcomes)

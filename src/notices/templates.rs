@@ -1,7 +1,11 @@
 //! Plain-language notice texts. They carry the deadline, the reasons and the redress routes
 //! (GDPR Art. 12(4), DSA Art. 20(5)).
+//!
+//! Dates arrive already on the controller's calendar
+//! ([`LegalCalendar::local_date`](crate::domain::legal_clock::LegalCalendar::local_date)), so a
+//! deadline reads as the day it ends there, not as a UTC date.
 
-use chrono::{DateTime, Utc};
+use chrono::NaiveDate;
 
 /// Routes to redress that every notice ends with.
 pub const REDRESS: &str = "If you are not satisfied, you can complain to the data protection \
@@ -9,27 +13,29 @@ supervisory authority (for example, in the UK the Information Commissioner's Off
 the authority of your country of residence), and you can seek a remedy before the courts. \
 Using this appeal does not affect those rights.";
 
-fn date(t: DateTime<Utc>) -> String {
-    t.format("%-d %B %Y").to_string()
+fn date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
 }
 
 pub struct DecisionFacts<'a> {
     pub decision_type: &'a str,
     pub outcome: &'a str,
-    pub decided_at: DateTime<Utc>,
+    /// The local date of the decision.
+    pub decided_on: NaiveDate,
 }
 
-pub fn acknowledgement(d: &DecisionFacts<'_>, received_at: DateTime<Utc>, due_at: DateTime<Utc>) -> String {
+/// `received_on` and `due_on` are local dates; `due_on` is the last day to reply.
+pub fn acknowledgement(d: &DecisionFacts<'_>, received_on: NaiveDate, due_on: NaiveDate) -> String {
     format!(
         "We received your appeal on {received} against the automated {kind} decision of {decided} \
 (outcome: {outcome}). A person with the authority to change the decision will review it, \
 including your statement and any corrected information you gave. We will reply by {due}. \
 If we need more time, we will tell you before then, with our reasons.\n\n{REDRESS}",
-        received = date(received_at),
+        received = date(received_on),
         kind = d.decision_type.replace('_', " "),
-        decided = date(d.decided_at),
+        decided = date(d.decided_on),
         outcome = d.outcome,
-        due = date(due_at),
+        due = date(due_on),
     )
 }
 
@@ -42,12 +48,13 @@ including by the scoring systems that made decisions about you. Our reason: {rea
     )
 }
 
-pub fn extension(new_due_at: DateTime<Utc>, months: u32, reason: &str) -> String {
+/// `new_due_on` is the local date of the new deadline.
+pub fn extension(new_due_on: NaiveDate, months: u32, reason: &str) -> String {
     format!(
         "We need more time to review your appeal properly, so we have extended the deadline by \
 {months} month{s}. We will now reply by {due}. Our reason: {reason}\n\n{REDRESS}",
         s = if months == 1 { "" } else { "s" },
-        due = date(new_due_at),
+        due = date(new_due_on),
     )
 }
 
@@ -102,32 +109,32 @@ reviewed"
         "{who} the automated {kind} decision of {decided}. \
 {what}\n\nThe reviewer's reasons: {rationale}\n\n{REDRESS}",
         kind = d.decision_type.replace('_', " "),
-        decided = date(d.decided_at),
+        decided = date(d.decided_on),
     )
 }
 
 /// Art. 12(4): an appeal was not answered by its deadline.
-pub fn overdue(d: &DecisionFacts<'_>, due_at: DateTime<Utc>) -> String {
+pub fn overdue(d: &DecisionFacts<'_>, due_on: NaiveDate) -> String {
     format!(
         "We have not answered your appeal against the automated {kind} decision of {decided} by \
 {due}, the date we gave you. We are sorry. It has been escalated and a person with the authority \
 to change the decision will answer it as soon as possible. You do not need to do anything, and \
 you need not wait for us: you have the rights below now.\n\n{REDRESS}",
         kind = d.decision_type.replace('_', " "),
-        decided = date(d.decided_at),
-        due = date(due_at),
+        decided = date(d.decided_on),
+        due = date(due_on),
     )
 }
 
 /// Art. 12(4): an appeal could not be taken because the filing window had closed.
-pub fn filing_refused(d: &DecisionFacts<'_>, closed_at: DateTime<Utc>) -> String {
+pub fn filing_refused(d: &DecisionFacts<'_>, closed_on: NaiveDate) -> String {
     format!(
         "We could not take your appeal against the automated {kind} decision of {decided}: appeals \
 against this kind of decision can be made until {closed}, and that date has passed. You can \
 still ask us for a copy of your data, or to correct it, at any time.\n\n{REDRESS}",
         kind = d.decision_type.replace('_', " "),
-        decided = date(d.decided_at),
-        closed = date(closed_at),
+        decided = date(d.decided_on),
+        closed = date(closed_on),
     )
 }
 
@@ -154,7 +161,8 @@ is always respected.\n\n{REDRESS}"
 pub struct Held<'a> {
     pub decision_type: &'a str,
     pub reason: &'a str,
-    pub until: DateTime<Utc>,
+    /// The last day it is kept.
+    pub until_on: NaiveDate,
 }
 
 /// Art. 12(4) and 17(3)(b): all or part of an erasure is refused because of a legal hold.
@@ -172,7 +180,7 @@ requires us to keep them."
             format!(
                 "- a {kind} decision, kept until {until} ({reason})",
                 kind = h.decision_type.replace('_', " "),
-                until = date(h.until),
+                until = date(h.until_on),
                 reason = h.reason,
             )
         })
@@ -194,7 +202,7 @@ mod tests {
         let facts = DecisionFacts {
             decision_type: "credit_limit",
             outcome: "approved_reduced",
-            decided_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+            decided_on: "2026-01-05".parse().unwrap(),
         };
         let upheld = outcome(&facts, ReviewCause::Appeal, "uphold", None, "reasons");
         assert!(upheld.contains("remains: approved reduced.") && !upheld.contains("approved_reduced"));
@@ -207,14 +215,16 @@ mod tests {
         let facts = DecisionFacts {
             decision_type: "credit_limit",
             outcome: "declined",
-            decided_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+            decided_on: "2026-01-05".parse().unwrap(),
         };
-        let ack = acknowledgement(
-            &facts,
-            "2026-01-31T10:00:00Z".parse().unwrap(),
-            "2026-02-28T10:00:00Z".parse().unwrap(),
+        let ack = acknowledgement(&facts, "2026-01-31".parse().unwrap(), "2026-03-02".parse().unwrap());
+        assert!(
+            ack.contains("31 January 2026")
+                && ack.contains("2 March 2026")
+                && ack.contains("5 January 2026")
+                && ack.contains("credit limit")
+                && ack.contains(REDRESS)
         );
-        assert!(ack.contains("28 February 2026") && ack.contains("credit limit") && ack.contains(REDRESS));
         let out = outcome(
             &facts,
             ReviewCause::Appeal,
@@ -232,12 +242,30 @@ mod tests {
             &[Held {
                 decision_type: "credit_limit",
                 reason: "legal hold: Reg B",
-                until: "2028-01-05T00:00:00Z".parse().unwrap(),
+                until_on: "2028-01-05".parse().unwrap(),
             }],
             true,
         );
         assert!(held.contains("5 January 2028") && held.contains("Reg B") && held.contains(REDRESS));
-        let ext = extension("2026-04-30T10:00:00Z".parse().unwrap(), 2, "Awaiting bank records.");
-        assert!(ext.contains("2 months") && ext.contains("30 April 2026") && ext.contains("Awaiting bank records."));
+        let ext = extension("2026-04-28".parse().unwrap(), 2, "Awaiting bank records.");
+        assert!(ext.contains("2 months") && ext.contains("28 April 2026") && ext.contains("Awaiting bank records."));
+    }
+
+    #[test]
+    fn a_deadline_reads_as_the_controllers_day() {
+        use crate::domain::legal_clock::LegalCalendar;
+        // Due at the end of 2 March in Berlin: 22:59:59.999999 UTC, still 2 March in UTC; but
+        // in New York the same end is 23:59:59 local, 04:59:59 UTC the next day.
+        let new_york = LegalCalendar::new(chrono_tz::America::New_York, Default::default());
+        let received: chrono::DateTime<chrono::Utc> = "2026-01-31T15:00:00Z".parse().unwrap();
+        let due = new_york.due_at(received);
+        assert_eq!(due.date_naive().to_string(), "2026-03-03");
+        let facts = DecisionFacts {
+            decision_type: "credit_limit",
+            outcome: "declined",
+            decided_on: new_york.local_date(received),
+        };
+        let ack = acknowledgement(&facts, new_york.local_date(received), new_york.local_date(due));
+        assert!(ack.contains("reply by 2 March 2026"), "{ack}");
     }
 }

@@ -9,8 +9,10 @@ use serde_json::json;
 use crate::appeals::model::AppealUpdate;
 use crate::appeals::service::audit_appeal;
 use crate::appeals::{AppealError, repo};
+use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, write_tx};
 use crate::domain::appeal::Action;
+use crate::domain::legal_clock::LegalCalendar;
 use crate::domain::routing::ESCALATION_QUEUE;
 use crate::domain::{Actor, legal_clock};
 use crate::notices::{self, templates};
@@ -28,8 +30,9 @@ fn sweeper() -> Actor {
     Actor::system("system:sweeper")
 }
 
-/// One pass: expired leases back to the queue, then escalations that are due.
-pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
+/// One pass: expired leases back to the queue, then escalations that are due. `calendar` dates
+/// the overdue notices.
+pub fn sweep_once(conn: &mut DbConnection, calendar: &LegalCalendar) -> Result<SweepReport, AppealError> {
     let mut report = SweepReport::default();
     let actor = sweeper();
     loop {
@@ -77,7 +80,11 @@ pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
                 if repo::update_if_level(conn, &row.id, row.escalation_level, &update)? {
                     // Art. 12(4): the person is told, without delay, that their request was not
                     // answered in time, with the routes to redress.
-                    let notice_id = if overdue { tell_overdue(conn, row, now)? } else { None };
+                    let notice_id = if overdue {
+                        tell_overdue(conn, calendar, row, now)?
+                    } else {
+                        None
+                    };
                     audit_appeal(
                         conn,
                         &actor,
@@ -104,6 +111,7 @@ pub fn sweep_once(conn: &mut DbConnection) -> Result<SweepReport, AppealError> {
 /// itself has nobody waiting for an answer). Returns the notice id.
 fn tell_overdue(
     conn: &mut DbConnection,
+    calendar: &LegalCalendar,
     row: &crate::appeals::model::AppealRow,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<String>, AppealError> {
@@ -114,26 +122,27 @@ fn tell_overdue(
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
         outcome: &decision.effective_outcome,
-        decided_at: decision.decided_at.and_utc(),
+        decided_on: calendar.local_date(decision.decided_at.and_utc()),
     };
     let notice = notices::insert(
         conn,
         &row.id,
         &row.subject_id,
         "overdue",
-        templates::overdue(&facts, row.due_at.and_utc()),
+        templates::overdue(&facts, calendar.local_date(row.due_at.and_utc())),
         now,
     )?;
     Ok(Some(notice.id))
 }
 
 /// Runs the sweeper every `interval` until the task is dropped.
-pub async fn run(db: Db, interval: Duration) {
+pub async fn run(db: Db, interval: Duration, calendar: CalendarHandle) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match db.write(sweep_once).await {
+        let today = calendar.current();
+        match db.write(move |conn| sweep_once(conn, &today)).await {
             Ok(report) if report != SweepReport::default() => {
                 tracing::info!(
                     leases_expired = report.leases_expired,

@@ -6,9 +6,11 @@ use super::repo;
 use crate::appeals::model::{AppealDetail, AppealRow, AppealUpdate};
 use crate::appeals::service::{audit_appeal, detail_in_tx, ineligibility, load_appeal, load_decision};
 use crate::appeals::{AppealError, repo as appeal_repo};
+use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, write_tx};
 use crate::decisions;
 use crate::domain::appeal::{Action, AppealStatus};
+use crate::domain::legal_clock::LegalCalendar;
 use crate::domain::review::{ReviewOutcome, ValidReview};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
@@ -19,7 +21,14 @@ use crate::routing::Policy;
 /// Submits the leaseholder's review. With a high-impact policy, an overturn or amend waits for
 /// a second person; otherwise the outcome takes effect at once.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn submit(db: &Db, actor: Actor, id: String, review: ValidReview) -> Result<AppealDetail, AppealError> {
+pub async fn submit(
+    db: &Db,
+    calendar: &CalendarHandle,
+    actor: Actor,
+    id: String,
+    review: ValidReview,
+) -> Result<AppealDetail, AppealError> {
+    let calendar = calendar.current();
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
@@ -91,7 +100,7 @@ record an uphold instead",
                     json!({"review_id": row.id, "outcome": row.outcome, "awaiting_approval": true}),
                 )?;
             } else {
-                take_effect(conn, &appeal, &row)?;
+                take_effect(conn, &calendar, &appeal, &row)?;
                 audit_appeal(
                     conn,
                     &actor,
@@ -118,7 +127,12 @@ fn refuse_while_restricted(conn: &mut DbConnection, appeal: &AppealRow) -> Resul
 
 /// A final outcome: the decision's status and effective outcome change, the subject gets the
 /// outcome notice, and the engine hears of it (and of the override, if any).
-fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) -> Result<(), AppealError> {
+fn take_effect(
+    conn: &mut DbConnection,
+    calendar: &LegalCalendar,
+    appeal: &AppealRow,
+    review: &ReviewRow,
+) -> Result<(), AppealError> {
     let decision = load_decision(conn, &appeal.decision_id)?;
     let result = ReviewOutcome::parse(&review.outcome)
         .ok_or_else(|| AppealError::Corrupt(format!("review {} outcome {:?}", review.id, review.outcome)))?;
@@ -131,7 +145,7 @@ fn take_effect(conn: &mut DbConnection, appeal: &AppealRow, review: &ReviewRow) 
     let facts = templates::DecisionFacts {
         decision_type: &decision.decision_type,
         outcome: &decision.effective_outcome,
-        decided_at: decision.decided_at.and_utc(),
+        decided_on: calendar.local_date(decision.decided_at.and_utc()),
     };
     notices::insert(
         conn,
@@ -202,7 +216,13 @@ pub struct ApprovalInput {
 /// The second pair of eyes: a supervisor, or another eligible reviewer, approves a pending
 /// overturn or amend, or returns it to the queue for a fresh review. Never the first reviewer.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
-pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) -> Result<AppealDetail, AppealError> {
+pub async fn approve(
+    db: &Db,
+    calendar: &CalendarHandle,
+    actor: Actor,
+    id: String,
+    input: ApprovalInput,
+) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
     match (&input.note, input.decision) {
         (Some(note), _) => c.prose("/note", note, 2000),
@@ -210,6 +230,7 @@ pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) ->
         (None, ApprovalChoice::Approve) => {}
     }
     c.finish(()).map_err(AppealError::Invalid)?;
+    let calendar = calendar.current();
     db.write(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
@@ -251,7 +272,7 @@ pub async fn approve(db: &Db, actor: Actor, id: String, input: ApprovalInput) ->
             }
             match input.decision {
                 ApprovalChoice::Approve => {
-                    take_effect(conn, &appeal, &pending)?;
+                    take_effect(conn, &calendar, &appeal, &pending)?;
                     audit_appeal(
                         conn,
                         &actor,

@@ -126,7 +126,7 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
                     .map(|r| templates::Held {
                         decision_type: &r.decision_type,
                         reason: &r.reason,
-                        until: r.until,
+                        until_on: r.until.date_naive(),
                     })
                     .collect::<Vec<_>>(),
                 !erase.is_empty(),

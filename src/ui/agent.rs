@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
+use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -14,6 +15,7 @@ use super::session::{Submission, Viewer};
 use super::views::{self, AppealForm};
 use super::words;
 use crate::appeals::AppealError;
+use crate::calendar::CalendarHandle;
 use crate::casework::{self, DecisionFile};
 use crate::db::Db;
 use crate::domain::validation::Checker;
@@ -46,7 +48,7 @@ pub async fn show_console(viewer: Viewer) -> Result<HttpResponse, UiError> {
     Ok(layout::ok(page("Agent console", Some(&viewer), body)))
 }
 
-fn results(subject: &str, files: &[DecisionFile]) -> Markup {
+fn results(subject: &str, files: &[DecisionFile], tz: Tz) -> Markup {
     let now = Utc::now();
     html! {
         h2 #results { "Decisions about " (subject) }
@@ -58,9 +60,9 @@ fn results(subject: &str, files: &[DecisionFile]) -> Markup {
                 @let d = &f.decision;
                 li.card {
                     h3 { a href=(format!("/ui/agent/decisions/{}", d.id)) { (words::kind_label(&d.decision_type)) ": " (d.effective_outcome) } }
-                    p { "Decided " (layout::date(d.decided_at)) " by " (d.engine_id) ". " (words::decision_status(d.status)) "." }
+                    p { "Decided " (layout::date(d.decided_at, tz)) " by " (d.engine_id) ". " (words::decision_status(d.status)) "." }
                     @if let Some(open) = f.open_appeal() {
-                        p { span class=(words::appeal_status_class(open.appeal.status)) { (words::appeal_status(open.appeal.status)) } " Reply due " (layout::due(open.appeal.due_at, now)) "." }
+                        p { span class=(words::appeal_status_class(open.appeal.status)) { (words::appeal_status(open.appeal.status)) } " Reply due " (layout::due(open.appeal.due_at, now, tz)) "." }
                     }
                 }
             }
@@ -89,7 +91,7 @@ pub async fn look_up_caller(submission: Submission, db: web::Data<Db>) -> Result
     let body = html! {
         h1 { "Find a caller's decisions" }
         (lookup_form(&viewer, &subject, &FormErrors::default()))
-        (results(&subject, &files))
+        (results(&subject, &files, viewer.zone))
     };
     Ok(layout::ok(page("Agent console", Some(&viewer), body)))
 }
@@ -102,6 +104,7 @@ pub struct FiledQuery {
 fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, errors: &FormErrors, filed: bool) -> Markup {
     let d = &file.decision;
     let now = Utc::now();
+    let tz = viewer.zone;
     let open = file.open_appeal();
     html! {
         p.breadcrumbs { a href="/ui/agent" { "Find a caller" } " › " (d.subject_id) }
@@ -112,7 +115,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
         section.script aria-labelledby="say-title" {
             h2 #say-title { "What to tell the caller" }
             p.say {
-                "On " (layout::date(d.decided_at)) ", " (d.engine_id) " made an automated "
+                "On " (layout::date(d.decided_at, tz)) ", " (d.engine_id) " made an automated "
                 (words::kind_label(&d.decision_type).to_lowercase()) " decision: " strong { (d.outcome) } "."
                 @if !d.explanation.reason_codes.is_empty() {
                     " The main reasons were: "
@@ -121,9 +124,9 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
             }
             @if let Some(a) = open {
                 p.say {
-                    "Their appeal was received on " (layout::date(a.appeal.received_at)) ". "
+                    "Their appeal was received on " (layout::date(a.appeal.received_at, tz)) ". "
                     (words::appeal_status_said(a.appeal.status)) " "
-                    "We will reply by " strong { (layout::date(a.appeal.due_at)) } " (" (layout::relative(a.appeal.due_at, now)) ")."
+                    "We will reply by " strong { (layout::date(a.appeal.due_at, tz)) } " (" (layout::relative(a.appeal.due_at, now)) ")."
                 }
             } @else if let Some(latest) = file.appeals.last() {
                 @if let Some(o) = &latest.outcome {
@@ -134,7 +137,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
         div.case-grid {
             section aria-labelledby="decision-title" {
                 h2 #decision-title { "The decision" }
-                (views::decision_facts(d, true))
+                (views::decision_facts(d, tz, true))
                 p { "Status: " (words::decision_status(d.status)) "." }
             }
             section aria-labelledby="inputs-title" {
@@ -146,7 +149,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
             section aria-labelledby="appeals-title" {
                 h2 #appeals-title { "Appeals" }
                 @for a in file.appeals.iter().rev() {
-                    (views::appeal_status(a, &d.outcome, now, true))
+                    (views::appeal_status(a, &d.outcome, now, tz, true))
                 }
             }
         }
@@ -192,6 +195,7 @@ pub fn filing_problem(e: AppealError) -> Result<(StatusCode, Vec<FieldError>), U
 pub async fn file_appeal(
     submission: Submission,
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
     let Submission { viewer, form } = submission;
@@ -202,7 +206,7 @@ pub async fn file_appeal(
     let (draft, edge) = state.to_draft(&file.decision, true);
     let mut errors = Vec::new();
     let status = if edge.is_empty() {
-        match crate::appeals::service::file(&db, viewer.actor(), id.clone(), draft, None).await {
+        match crate::appeals::service::file(&db, &calendar, viewer.actor(), id.clone(), draft, None).await {
             Ok(_) => return Ok(layout::see_other(&format!("/ui/agent/decisions/{id}?filed=1"))),
             Err(e) => {
                 let (status, problems) = filing_problem(e)?;

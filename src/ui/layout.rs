@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
 use serde_json::Value;
 
@@ -111,14 +112,14 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Markup {
     )
 }
 
-/// "3 December 2026".
-pub fn date(t: DateTime<Utc>) -> String {
-    t.format("%-d %B %Y").to_string()
+/// "3 December 2026": the date in the controller's zone `tz`.
+pub fn date(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%-d %B %Y").to_string()
 }
 
-/// "3 December 2026, 14:05 UTC".
-pub fn datetime(t: DateTime<Utc>) -> String {
-    t.format("%-d %B %Y, %H:%M UTC").to_string()
+/// "3 December 2026, 14:05 CET": the time in the controller's zone `tz`, with its abbreviation.
+pub fn datetime(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%-d %B %Y, %H:%M %Z").to_string()
 }
 
 /// "in 29 days", "in 5 hours", "3 days ago".
@@ -144,8 +145,9 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// A deadline in words, with how far off it is, and a class for how urgent it is.
-pub fn due(t: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+/// A deadline in words, with how far off it is, and a class for how urgent it is. A deadline
+/// is the end of a day in the controller's zone `tz`, so that is the date shown.
+pub fn due(t: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> Markup {
     let left = t - now;
     let class = if left.num_seconds() < 0 {
         "due overdue"
@@ -159,7 +161,7 @@ pub fn due(t: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
     } else {
         relative(t, now)
     };
-    html! { span class=(class) { time datetime=(t.to_rfc3339()) { (date(t)) } " (" (words) ")" } }
+    html! { span class=(class) { time datetime=(t.to_rfc3339()) { (date(t, tz)) } " (" (words) ")" } }
 }
 
 /// A number as people write it: no trailing zeros, at most 3 decimals.

@@ -15,6 +15,7 @@ use super::layout::{self, humanize, page};
 use super::session::{Submission, Viewer};
 use super::views::{self, AppealForm};
 use super::words;
+use crate::calendar::CalendarHandle;
 use crate::casework::{self, DecisionFile};
 use crate::db::Db;
 use crate::domain::Role;
@@ -25,6 +26,7 @@ pub async fn show_decisions(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
     viewer.require(SUBJECT)?;
     let files = casework::service::subject_files(&db, viewer.actor(), viewer.actor.id.clone()).await?;
     let now = Utc::now();
+    let tz = viewer.zone;
     let body = html! {
         h1 { "Your decisions" }
         p.lead { "These are the automated decisions made about you. You can see why each was made, and ask for a person to review it." }
@@ -36,9 +38,9 @@ pub async fn show_decisions(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                 @let d = &f.decision;
                 li.card {
                     h2 { a href=(format!("/ui/portal/decisions/{}", d.id)) { (words::kind_label(&d.decision_type)) ": " (d.effective_outcome) } }
-                    p { "Decided on " (layout::date(d.decided_at)) " by " (d.engine_id) ". " (words::decision_status(d.status)) "." }
+                    p { "Decided on " (layout::date(d.decided_at, tz)) " by " (d.engine_id) ". " (words::decision_status(d.status)) "." }
                     @if let Some(open) = f.open_appeal() {
-                        p { "Your appeal: " span class=(words::appeal_status_class(open.appeal.status)) { (words::appeal_status(open.appeal.status)) } ". We will reply by " (layout::due(open.appeal.due_at, now)) "." }
+                        p { "Your appeal: " span class=(words::appeal_status_class(open.appeal.status)) { (words::appeal_status(open.appeal.status)) } ". We will reply by " (layout::due(open.appeal.due_at, now, tz)) "." }
                     } @else {
                         p { a href=(format!("/ui/portal/decisions/{}", d.id)) { "See why, and appeal" } }
                     }
@@ -58,6 +60,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
     let d = &file.decision;
     let e = &d.explanation;
     let now = Utc::now();
+    let tz = viewer.zone;
     html! {
         p.breadcrumbs { a href="/ui/portal" { "Your decisions" } " › " (words::kind_label(&d.decision_type)) }
         h1 { (words::kind_label(&d.decision_type)) ": " (d.effective_outcome) }
@@ -66,7 +69,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
         }
         section aria-labelledby="what-title" {
             h2 #what-title { "What was decided" }
-            p { "On " (layout::date(d.decided_at)) ", " (d.engine_id) " used an automated system (" (d.model.name) ", version " (d.model.version) ") to decide: " strong { (d.outcome) } "." }
+            p { "On " (layout::date(d.decided_at, tz)) ", " (d.engine_id) " used an automated system (" (d.model.name) ", version " (d.model.version) ") to decide: " strong { (d.outcome) } "." }
             p { "Where it stands now: " (words::decision_status(d.status)) "." }
         }
         section aria-labelledby="why-title" {
@@ -100,7 +103,7 @@ fn decision_page(viewer: &Viewer, file: &DecisionFile, state: &AppealForm, error
             section aria-labelledby="appeals-title" {
                 h2 #appeals-title { "Your appeal" @if file.appeals.len() > 1 { "s" } }
                 @for a in file.appeals.iter().rev() {
-                    (views::appeal_status(a, &d.outcome, now, false))
+                    (views::appeal_status(a, &d.outcome, now, tz, false))
                 }
             }
         }
@@ -136,6 +139,7 @@ pub async fn show_decision(
 pub async fn file_appeal(
     submission: Submission,
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
     let Submission { viewer, form } = submission;
@@ -145,7 +149,7 @@ pub async fn file_appeal(
     let state = AppealForm::from_form(&form);
     let (draft, edge) = state.to_draft(&file.decision, false);
     let (status, errors) = if edge.is_empty() {
-        match crate::appeals::service::file(&db, viewer.actor(), id.clone(), draft, None).await {
+        match crate::appeals::service::file(&db, &calendar, viewer.actor(), id.clone(), draft, None).await {
             Ok(_) => return Ok(layout::see_other(&format!("/ui/portal/decisions/{id}?filed=1"))),
             Err(e) => filing_problem(e)?,
         }

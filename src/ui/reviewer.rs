@@ -13,6 +13,7 @@ use super::layout::{self, described_by, field_errors, field_id, humanize, page};
 use super::session::{Submission, Viewer};
 use super::{views, words};
 use crate::appeals::AppealError;
+use crate::calendar::CalendarHandle;
 use crate::casework::{self, Leaning, LeasedCase, ReviewerOverview};
 use crate::config::Workflow;
 use crate::db::Db;
@@ -29,6 +30,7 @@ pub struct NoticeQuery {
 
 fn overview_page(viewer: &Viewer, o: &ReviewerOverview, message: Option<&str>) -> Markup {
     let now = Utc::now();
+    let tz = viewer.zone;
     let body = html! {
         h1 { "My queue" }
         (layout::notice(message))
@@ -52,7 +54,7 @@ fn overview_page(viewer: &Viewer, o: &ReviewerOverview, message: Option<&str>) -
                         tr {
                             td { a href=(format!("/ui/reviewer/cases/{}", c.appeal_id)) { (words::kind_label(&c.decision_type)) " appeal " code { (short(&c.appeal_id)) } } }
                             td { (c.queue) }
-                            td { (layout::due(c.due_at, now)) }
+                            td { (layout::due(c.due_at, now, tz)) }
                             td { @if let Some(t) = c.lease_expires_at { (layout::relative(t, now)) } }
                         }
                     }
@@ -86,7 +88,7 @@ fn overview_page(viewer: &Viewer, o: &ReviewerOverview, message: Option<&str>) -
                         }
                         td { (q.eligible) }
                         td { (q.depth) }
-                        td { @if let Some(d) = q.nearest_due_at { (layout::due(d, now)) } @else { span.muted { "—" } } }
+                        td { @if let Some(d) = q.nearest_due_at { (layout::due(d, now, tz)) } @else { span.muted { "—" } } }
                         td {
                             @if q.eligible > 0 {
                                 form method="post" action="/ui/reviewer/claim" {
@@ -237,10 +239,11 @@ fn factor_choices(lc: &LeasedCase) -> Vec<(String, String)> {
 
 fn lease_box(viewer: &Viewer, lc: &LeasedCase, id: &str) -> Markup {
     let now = Utc::now();
+    let tz = viewer.zone;
     html! {
         div.lease-box aria-label="Your lease on this case" role="region" {
             p {
-                "You hold this case until " strong { (layout::datetime(lc.lease.expires_at)) } " ("
+                "You hold this case until " strong { (layout::datetime(lc.lease.expires_at, tz)) } " ("
                 span data-countdown=(lc.lease.expires_at.to_rfc3339()) role="timer" aria-live="off" { (layout::relative(lc.lease.expires_at, now)) }
                 "). After that it goes back to the queue."
             }
@@ -359,10 +362,11 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
     let id = a.id.as_str();
     let reveal = lc.revealed();
     let now = Utc::now();
+    let tz = viewer.zone;
     let body = html! {
         p.breadcrumbs { a href="/ui/reviewer" { "My queue" } " › Case " code { (short(id)) } }
         h1 { "Appeal against a " (words::kind_label(&d.decision_type).to_lowercase()) " decision" }
-        p.lead { "Reply due " (layout::due(a.due_at, now)) ". Queue: " (a.queue) "." }
+        p.lead { "Reply due " (layout::due(a.due_at, now, tz)) ". Queue: " (a.queue) "." }
         @if !errors.errors.is_empty() {
             p.field-error role="alert" {
                 "Your " @if errors.form == "initial" { "initial view" } @else { "review" } " was not recorded. "
@@ -373,7 +377,7 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
         div.case-grid {
             section aria-labelledby="decision-title" {
                 h2 #decision-title { "The decision" }
-                (views::decision_facts(d, reveal))
+                (views::decision_facts(d, tz, reveal))
             }
             section aria-labelledby="appeal-title" {
                 h2 #appeal-title { "The appeal" }
@@ -386,7 +390,7 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
                     h3 { "Documents" }
                     ul { @for e in &a.evidence { li { (e.name) " (" (e.media_type) ", " (e.size_bytes / 1024) " KiB)" } } }
                 }
-                p.muted { "Filed " (layout::datetime(a.received_at)) " via " (words::channel_label(a.channel)) "." }
+                p.muted { "Filed " (layout::datetime(a.received_at, tz)) " via " (words::channel_label(a.channel)) "." }
             }
         }
         section aria-labelledby="explanation-title" {
@@ -406,10 +410,10 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
             ol.history {
                 @for h in &case.history {
                     li {
-                        "Appeal received " (layout::date(h.received_at)) ": " (words::appeal_status(h.status))
+                        "Appeal received " (layout::date(h.received_at, tz)) ": " (words::appeal_status(h.status))
                         @if h.appeal_id == id { " (this appeal)" }
                         @for r in &h.reviews {
-                            br; "Review by " (r.reviewer_id) " on " (layout::date(r.created_at)) ": " strong { (words::review_outcome_label(&r.outcome)) }
+                            br; "Review by " (r.reviewer_id) " on " (layout::date(r.created_at, tz)) ": " strong { (words::review_outcome_label(&r.outcome)) }
                             @if let Some(n) = &r.new_outcome { " → " (n) } " (" (r.status) "). " (r.rationale)
                         }
                     }
@@ -455,6 +459,7 @@ async fn case_with_errors(
 pub async fn submit_review(
     submission: Submission,
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
     let Submission { viewer, form } = submission;
@@ -465,7 +470,7 @@ pub async fn submit_review(
         Ok(review) => review,
         Err(errors) => return case_with_errors(&viewer, &db, id, &state, FormErrors::new("review", errors)).await,
     };
-    match casework::service::submit_review(&db, viewer.actor(), id.clone(), review).await {
+    match casework::service::submit_review(&db, &calendar, viewer.actor(), id.clone(), review).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/reviewer/appeals/{id}"))),
         Err(AppealError::Invalid(errors)) => {
             case_with_errors(&viewer, &db, id, &state, FormErrors::new("review", errors)).await
@@ -542,13 +547,14 @@ pub async fn show_result(viewer: Viewer, db: web::Data<Db>, id: web::Path<String
     viewer.require(REVIEWER)?;
     let detail = crate::appeals::service::get(&db, viewer.actor(), id.into_inner()).await?;
     let file = casework::service::decision_file(&db, viewer.actor(), detail.appeal.decision_id.clone()).await?;
+    let tz = viewer.zone;
     let body = html! {
         p.breadcrumbs { a href="/ui/reviewer" { "My queue" } " › Result" }
         h1 { "Review recorded" }
         @if detail.appeal.status == crate::domain::appeal::AppealStatus::AwaitingApproval {
             div.notice role="status" { "Your review changes the outcome of a high-impact decision, so a second person must approve it before it takes effect." }
         }
-        (views::appeal_status(&detail, &file.decision.outcome, Utc::now(), true))
+        (views::appeal_status(&detail, &file.decision.outcome, Utc::now(), tz, true))
         form method="post" action="/ui/reviewer/claim" {
             input type="hidden" name="csrf" value=(viewer.csrf());
             button.button type="submit" { "Claim next case" }

@@ -12,6 +12,7 @@ use tracing_actix_web::RequestId;
 
 use super::error::UiError;
 use super::forms::{FORM_LIMIT, FormData, same_secret};
+use crate::calendar::CalendarHandle;
 use crate::config::UiSettings;
 use crate::db::Db;
 use crate::domain::{Actor, Role};
@@ -80,6 +81,9 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
 pub struct Viewer {
     pub session: WebSession,
     pub actor: Actor,
+    /// The controller's time zone: pages show dates and deadlines on the controller's
+    /// calendar, the days in which legal periods are counted.
+    pub zone: chrono_tz::Tz,
 }
 
 impl Viewer {
@@ -99,6 +103,7 @@ impl Viewer {
 
 async fn load_viewer(
     db: Option<web::Data<Db>>,
+    zone: chrono_tz::Tz,
     cookie: Option<String>,
     request_id: Option<String>,
 ) -> Result<Viewer, UiError> {
@@ -110,6 +115,7 @@ async fn load_viewer(
     Ok(Viewer {
         actor: session.actor(request_id),
         session,
+        zone,
     })
 }
 
@@ -119,11 +125,14 @@ impl FromRequest for Viewer {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let db = req.app_data::<web::Data<Db>>().cloned();
+        let zone = req
+            .app_data::<web::Data<CalendarHandle>>()
+            .map_or(chrono_tz::Tz::UTC, |c| c.zone());
         let cookie = req
             .cookie(session_cookie_name(&settings(req)))
             .map(|c| c.value().to_owned());
         let request_id = request_id(req);
-        Box::pin(load_viewer(db, cookie, request_id))
+        Box::pin(load_viewer(db, zone, cookie, request_id))
     }
 }
 

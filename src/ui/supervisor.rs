@@ -14,6 +14,7 @@ use super::session::{Submission, Viewer};
 use super::{charts, views, words};
 use crate::appeals::AppealError;
 use crate::appeals::service::{AssignmentInput, ExtensionInput};
+use crate::calendar::CalendarHandle;
 use crate::db::Db;
 use crate::domain::legal_clock::ExtensionError;
 use crate::domain::{FieldError, Role};
@@ -34,6 +35,7 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
     viewer.require(SUPERVISOR)?;
     let d = reports::service::dashboard(&db, viewer.actor()).await?;
     let now = d.generated_at;
+    let tz = viewer.zone;
     let body = html! {
         h1 { "Dashboard" }
         ul.tiles {
@@ -51,7 +53,7 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                         tr {
                             th scope="row" { (q.name) @if !q.description.is_empty() { br; span.muted { (q.description) } } }
                             td { (q.depth) }
-                            td { @if let Some(t) = q.nearest_due_at { (layout::due(t, now)) } @else { span.muted { "—" } } }
+                            td { @if let Some(t) = q.nearest_due_at { (layout::due(t, now, tz)) } @else { span.muted { "—" } } }
                             td { @if q.blind_first { "Yes" } @else { "No" } }
                         }
                     }
@@ -100,7 +102,7 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                             tr {
                                 td { a href=(format!("/ui/supervisor/appeals/{}", p.appeal_id)) { (words::kind_label(&p.decision_type)) " " code { (short(&p.appeal_id)) } } }
                                 td { (words::review_outcome_label(&p.review.outcome)) @if let Some(n) = &p.review.new_outcome { " → " (n) } " by " (p.review.reviewer_id) }
-                                td { (layout::due(p.due_at, now)) }
+                                td { (layout::due(p.due_at, now, tz)) }
                             }
                         }
                     }
@@ -122,7 +124,7 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                             td { (words::kind_label(&a.decision_type)) " " code { (short(&a.id)) } @if a.extended { " " span.tag.tag-muted { "extended" } } @if a.escalation_level > 0 { " " span.tag.tag-progress { "escalated " (a.escalation_level) } } }
                             td { (a.queue) }
                             td { (words::appeal_status(a.status)) }
-                            td { (layout::due(a.due_at, now)) }
+                            td { (layout::due(a.due_at, now, tz)) }
                             td { @if let Some(r) = &a.reviewer_id { (r) } @else if let Some(r) = &a.assigned_to { "assigned to " (r) } @else { span.muted { "nobody yet" } } }
                             td { a href=(format!("/ui/supervisor/appeals/{}", a.id)) { "Manage" span.visually-hidden { " appeal " (short(&a.id)) } } }
                         }
@@ -142,13 +144,14 @@ pub struct DoneQuery {
 fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done: Option<&str>) -> Markup {
     let a = &s.detail.appeal;
     let now = Utc::now();
+    let tz = viewer.zone;
     let id = a.id.as_str();
     let has = |form: &str, p: &str| !errors.at(form, p).is_empty();
     html! {
         p.breadcrumbs { a href="/ui/supervisor" { "Dashboard" } " › Appeal " code { (short(id)) } }
         h1 { "Appeal against a " (words::kind_label(&s.decision.decision_type).to_lowercase()) " decision" }
         (layout::notice(done))
-        (views::appeal_status(&s.detail, &s.decision.outcome, now, true))
+        (views::appeal_status(&s.detail, &s.decision.outcome, now, tz, true))
         p { "Queue " strong { (a.queue) } ", priority " (a.priority) "."
             @if let Some(r) = &a.reviewer_id { " Being reviewed by " strong { (r) } "." }
             @if let Some(r) = &a.assigned_to { " Assigned to " strong { (r) } "." } }
@@ -230,7 +233,7 @@ fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done:
         }
         section aria-labelledby="decision-title" {
             h2 #decision-title { "The decision" }
-            (views::decision_facts(&s.decision, true))
+            (views::decision_facts(&s.decision, tz, true))
             (views::inputs_table(&s.decision, a.corrected_inputs.as_ref()))
         }
     }
@@ -301,6 +304,7 @@ pub async fn reassign(
 pub async fn extend_deadline(
     submission: Submission,
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
     let Submission { viewer, form } = submission;
@@ -320,7 +324,7 @@ pub async fn extend_deadline(
         months,
         reason: form.text("reason"),
     };
-    match crate::appeals::service::extend(&db, viewer.actor(), id.clone(), input).await {
+    match crate::appeals::service::extend(&db, &calendar, viewer.actor(), id.clone(), input).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done=extended"))),
         Err(e) => refused(&viewer, &db, id, "extend", e).await,
     }
@@ -330,6 +334,7 @@ pub async fn extend_deadline(
 pub async fn approve_review(
     submission: Submission,
     db: web::Data<Db>,
+    calendar: web::Data<CalendarHandle>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
     let Submission { viewer, form } = submission;
@@ -352,7 +357,7 @@ pub async fn approve_review(
     } else {
         "returned"
     };
-    match crate::reviews::service::approve(&db, viewer.actor(), id.clone(), input).await {
+    match crate::reviews::service::approve(&db, &calendar, viewer.actor(), id.clone(), input).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done={done}"))),
         Err(e) => refused(&viewer, &db, id, "approval", e).await,
     }

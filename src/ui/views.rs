@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde_json::Value;
 
@@ -18,13 +19,13 @@ use crate::domain::FieldError;
 use crate::domain::appeal::{AppealDraft, Channel, IdentityCheckInput, IdentityResult};
 
 /// The facts of a decision. `reveal` is false in a blind-first case before the initial view.
-pub fn decision_facts(d: &Decision, reveal: bool) -> Markup {
+pub fn decision_facts(d: &Decision, tz: Tz, reveal: bool) -> Markup {
     html! {
         dl.facts {
             dt { "Decision" } dd { (words::kind_label(&d.decision_type)) }
             dt { "Made by" } dd { (d.engine_id) }
             dt { "Model" } dd { (d.model.name) " version " (d.model.version) }
-            dt { "Decided on" } dd { (layout::datetime(d.decided_at)) }
+            dt { "Decided on" } dd { (layout::datetime(d.decided_at, tz)) }
             dt { "Legal or similarly significant effect" } dd { @if d.significant_effect { "Yes" } @else { "No" } }
             dt { "Outcome" }
             dd {
@@ -140,7 +141,7 @@ pub fn inputs_table(d: &Decision, corrected: Option<&BTreeMap<String, Value>>) -
 }
 
 /// An appeal's status, deadline, outcome and notices, in words that can be read out.
-pub fn appeal_status(a: &AppealDetail, original_outcome: &str, now: DateTime<Utc>, staff: bool) -> Markup {
+pub fn appeal_status(a: &AppealDetail, original_outcome: &str, now: DateTime<Utc>, tz: Tz, staff: bool) -> Markup {
     let v = &a.appeal;
     html! {
         div.appeal-status {
@@ -148,9 +149,9 @@ pub fn appeal_status(a: &AppealDetail, original_outcome: &str, now: DateTime<Utc
                 span class=(words::appeal_status_class(v.status)) { (words::appeal_status(v.status)) }
             }
             dl.facts {
-                dt { "Received" } dd { (layout::datetime(v.received_at)) }
+                dt { "Received" } dd { (layout::datetime(v.received_at, tz)) }
                 @if v.status.is_open() {
-                    dt { "Reply due by" } dd { (layout::due(v.due_at, now)) }
+                    dt { "Reply due by" } dd { (layout::due(v.due_at, now, tz)) }
                 }
                 @if v.extended {
                     dt { "Deadline extended" } dd { @if let Some(r) = &v.extension_reason { (r) } @else { "Yes" } }
@@ -175,7 +176,7 @@ pub fn appeal_status(a: &AppealDetail, original_outcome: &str, now: DateTime<Utc
                 h4 { "Letters sent (" (a.notices.len()) ")" }
                 @for n in &a.notices {
                     details.notice-letter {
-                        summary { (humanize(&n.kind)) " notice, " (layout::date(n.created_at)) }
+                        summary { (humanize(&n.kind)) " notice, " (layout::date(n.created_at, tz)) }
                         div.letter { @for para in n.body.split("\n\n") { p { (para) } } }
                     }
                 }

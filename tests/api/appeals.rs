@@ -1,10 +1,11 @@
 //! Filing, the legal clock, idempotency, extension, withdrawal, notices and audit per transition.
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Datelike, Months, Utc};
 use recourse::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::calendar;
 use crate::helpers::{RATIONALE, appeal_body, assert_problem, decision_body, pointers, review_body, spawn_app};
 
 fn time(v: &Value) -> DateTime<Utc> {
@@ -23,11 +24,20 @@ async fn a_subject_files_an_appeal_and_gets_a_deadline_and_acknowledgement() {
     assert_eq!(appeal["status"], "queued");
     assert_eq!(appeal["channel"], "web");
     assert_eq!(appeal["queue"], "default");
+    // One month in the controller's days (UTC by default): the end of the matching day, moved
+    // past a weekend.
     let received = time(&appeal["received_at"]);
+    let due = time(&appeal["due_at"]);
     assert_eq!(
-        time(&appeal["due_at"]),
-        received.checked_add_months(Months::new(1)).unwrap()
+        due,
+        calendar::expected_due(received, chrono_tz::Tz::UTC, &Default::default())
     );
+    assert_eq!(
+        due.time(),
+        chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()
+    );
+    assert!(!matches!(due.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun));
+    assert!(due > received.checked_add_months(Months::new(1)).unwrap());
     assert_eq!(appeal["notices"][0]["kind"], "acknowledgement");
     assert!(
         appeal["notices"][0]["body"]
@@ -108,7 +118,19 @@ async fn the_filing_window_is_six_months_by_default_and_configurable() {
     let decision = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let res = app.file_appeal_as_subject(&decision, "subject-1").await;
     let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "filing_window_closed").await;
-    assert!(problem["detail"].as_str().unwrap().contains("closed on"));
+    // The window closed at the end of the matching day six months on (moved past a weekend).
+    let decided: DateTime<Utc> = old["decided_at"].as_str().unwrap().parse().unwrap();
+    let last_day = calendar::roll(
+        decided.date_naive().checked_add_months(Months::new(6)).unwrap(),
+        &Default::default(),
+    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("closed on {last_day}")), "{detail}");
+    let closed_at = calendar::end_of_local_day(chrono_tz::Tz::UTC, last_day);
+    assert!(
+        detail.contains(&closed_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        "{detail}"
+    );
 
     let res = app
         .put_json(
@@ -284,7 +306,7 @@ async fn a_supervisor_extends_once_before_the_deadline_with_a_notice() {
     let received = time(&before["received_at"]);
     assert_eq!(
         time(&after["due_at"]),
-        received.checked_add_months(Months::new(3)).unwrap()
+        calendar::expected_extended(received, chrono_tz::Tz::UTC, &Default::default(), 2)
     );
     assert_eq!(after["extended"], true);
     let kinds: Vec<_> = after["notices"]

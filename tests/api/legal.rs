@@ -431,7 +431,10 @@ async fn requests_not_acted_on_are_answered_with_reasons_and_redress() {
             .execute(c)
     })
     .await;
-    app.db.run(recourse::queue::sweeper::sweep_once).await.unwrap();
+    app.db
+        .run(|c| recourse::queue::sweeper::sweep_once(c, &Default::default()))
+        .await
+        .unwrap();
     let detail: Value = app
         .get(&format!("/v1/appeals/{appeal}"), &dpo)
         .await

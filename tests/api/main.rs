@@ -8,6 +8,7 @@ mod auth;
 mod auth_suite;
 mod authz_matrix;
 mod breaches;
+mod calendar;
 mod crash;
 mod decisions;
 mod docs;

@@ -898,3 +898,33 @@ async fn a_supervisor_approves_a_high_impact_overturn() {
             .contains("The decision was overturned")
     );
 }
+
+#[tokio::test]
+async fn pages_show_deadlines_on_the_controllers_calendar() {
+    // In New York a deadline ends at 23:59:59 local time, 04:59:59 UTC the next day: the page
+    // must show the New York date.
+    let new_york = chrono_tz::America::New_York;
+    let app = spawn_app_with(move |s| s.calendar.zone = new_york).await;
+    let appeal = app.queued_appeal("ny-1", "subject-1").await;
+    let detail: serde_json::Value = app
+        .get(&format!("/v1/appeals/{appeal}"), &app.token_for(Role::Supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let due: chrono::DateTime<chrono::Utc> = detail["due_at"].as_str().unwrap().parse().unwrap();
+    let local = due.with_timezone(&new_york).date_naive();
+    assert_ne!(local, due.date_naive());
+    let shown = |d: chrono::NaiveDate| format!(">{}</time>", d.format("%-d %B %Y"));
+    let web = Web::login(&app, Role::Subject, "subject-1").await;
+    let page = web.get("/ui/portal").await;
+    assert!(page.body.contains(&shown(local)), "{}", page.body);
+    assert!(!page.body.contains(&shown(due.date_naive())));
+    let web = Web::login(&app, Role::Supervisor, "supervisor").await;
+    let page = web.get(&format!("/ui/supervisor/appeals/{appeal}")).await;
+    assert!(page.body.contains(&shown(local)), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("We will reply by {}.", local.format("%-d %B %Y")))
+    );
+}
