@@ -43,10 +43,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     .map(|l| l.json_body_bytes)
             })
             .unwrap_or(64 * 1024);
+        // JSON is UTF-8 (RFC 8259); a body declared in another charset is refused, not misread.
         let content_type_ok = match req.mime_type() {
             Ok(Some(mime)) => {
                 mime.type_() == "application"
                     && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+                    && mime
+                        .get_param("charset")
+                        .is_none_or(|charset| charset.as_str().eq_ignore_ascii_case("utf-8"))
             }
             _ => false,
         };
@@ -69,7 +73,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 return Err(ApiError::client(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
-                    "the request body must be JSON with Content-Type: application/json",
+                    "the request body must be JSON in UTF-8, with Content-Type: application/json",
                 ));
             }
             let too_large = || {
@@ -164,12 +168,120 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Deserialises `bytes`, turning serde's error into a 400 or a 422 with a pointer.
+/// Deserialises `bytes`, turning serde's error into a 400 or a 422 with a pointer. The whole
+/// body is first read once as plain JSON, so a syntax error anywhere (a truncated body) is a 400
+/// `malformed_json` before any field is judged, and a key repeated in any object is a 422 at
+/// that key, whether the target type would have noticed it or kept the last one.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    unique_keys::check(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(|e| classify(String::new(), e))?;
     Ok(value)
+}
+
+mod unique_keys {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+    use crate::domain::validation::escape_pointer_token;
+    use crate::error::ApiError;
+
+    /// Where the walk is, and the first repeated key found.
+    #[derive(Default)]
+    struct Walk {
+        path: Vec<String>,
+        repeated: Option<String>,
+    }
+
+    #[derive(Clone, Copy)]
+    struct Node<'a>(&'a RefCell<Walk>);
+
+    impl<'de> DeserializeSeed<'de> for Node<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Node<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0usize;
+            loop {
+                self.0.borrow_mut().path.push(index.to_string());
+                let more = seq.next_element_seed(self)?;
+                self.0.borrow_mut().path.pop();
+                if more.is_none() {
+                    return Ok(());
+                }
+                index += 1;
+            }
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let mut walk = self.0.borrow_mut();
+                walk.path.push(escape_pointer_token(&key));
+                if !seen.insert(key) {
+                    walk.repeated = Some(format!("/{}", walk.path.join("/")));
+                    return Err(de::Error::custom("repeated key"));
+                }
+                drop(walk);
+                map.next_value_seed(self)?;
+                self.0.borrow_mut().path.pop();
+            }
+            Ok(())
+        }
+    }
+
+    /// A syntax error is 400 `malformed_json`; a repeated key is 422 at its pointer.
+    pub fn check(bytes: &[u8]) -> Result<(), ApiError> {
+        let walk = RefCell::new(Walk::default());
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let result = Node(&walk).deserialize(&mut de).and_then(|()| de.end());
+        let walk = walk.into_inner();
+        match (result, walk.repeated) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(pointer)) => Err(ApiError::invalid_field(
+                pointer,
+                "appears twice in the same object; send each key once",
+            )),
+            // The path still names where the walk stopped, for the one syntax error that is
+            // about a field: a number out of range.
+            (Err(e), None) => {
+                let at: String = walk.path.iter().map(|token| format!("/{token}")).collect();
+                Err(super::classify(at, e))
+            }
+        }
+    }
 }
 
 /// Deserialises an already-parsed JSON value, with the same error mapping as a body.
@@ -285,6 +397,31 @@ mod tests {
         let in_string = format!(r#"{{"a": "{}\\", "b": "\"[[["}}"#, "[".repeat(100));
         assert!(check_depth(in_string.as_bytes(), 2).is_ok(), "{in_string}");
         assert!(check_depth(b"[[[", 2).is_err());
+    }
+
+    #[test]
+    fn syntax_errors_win_over_field_errors_and_repeated_keys_are_pointed_at() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code)]
+        struct Typed {
+            a: u32,
+        }
+        let truncated = parse::<Typed>(br#"{"broken":"#).unwrap_err();
+        assert!(
+            matches!(&truncated, ApiError::Client { code, .. } if *code == "malformed_json"),
+            "{truncated:?}"
+        );
+        assert_eq!(pointers(r#"{"a":1,"a":2}"#), ["/a"]);
+        let nested = parse::<serde_json::Value>(br#"{"inputs":{"x":1,"y":[{"k":1,"k":2}]}}"#).unwrap_err();
+        assert!(
+            matches!(&nested, ApiError::Validation(errors) if errors[0].pointer == "/inputs/y/0/k"),
+            "{nested:?}"
+        );
+        assert!(
+            parse::<serde_json::Value>(br#"{"a":{"k":1},"b":{"k":1}}"#).is_ok(),
+            "same key, two objects"
+        );
     }
 
     #[test]

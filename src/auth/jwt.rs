@@ -26,7 +26,8 @@ pub struct Claims {
     pub role: Role,
     pub iss: String,
     pub aud: String,
-    #[serde(default)]
+    /// Required: a token without an issue time, or issued later than it is used (beyond the
+    /// leeway), is refused.
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
@@ -206,13 +207,25 @@ impl JwtKeys {
 
 impl TokenVerifier {
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map(|data| data.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)?.claims;
+        self.check_issued(claims)
+    }
+
+    /// jsonwebtoken checks `exp` and `nbf`, not `iat`: a token issued in the future is refused
+    /// here, with the same leeway.
+    fn check_issued(&self, claims: Claims) -> Result<Claims, jsonwebtoken::errors::Error> {
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+        if claims.iat > Utc::now().timestamp().saturating_add(leeway) {
+            return Err(jsonwebtoken::errors::ErrorKind::ImmatureSignature.into());
+        }
+        Ok(claims)
     }
 
     /// Verifies a one-time login-link token (its own audience, and a `jti`). Whether the link
     /// was already used is for the caller to check against the database.
     pub fn verify_login_link(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.link_validation)?.claims;
+        let claims =
+            self.check_issued(jsonwebtoken::decode::<Claims>(token, &self.key, &self.link_validation)?.claims)?;
         if claims.jti.as_deref().is_none_or(str::is_empty) {
             return Err(jsonwebtoken::errors::ErrorKind::MissingRequiredClaim("jti".into()).into());
         }

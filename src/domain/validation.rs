@@ -34,6 +34,26 @@ pub fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// The earliest time a decision, an awareness of a breach or any other recorded event can have:
+/// automated decisions about people under these laws did not happen before 1970, and a date such
+/// as `-0001-01-01` is a mistake, not a record.
+pub fn earliest_plausible() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::UNIX_EPOCH
+}
+
+const DECEPTIVE: &str = "must not contain direction overrides, byte-order marks or noncharacters";
+
+/// Characters that make text display other than it reads: bidirectional embeddings, overrides
+/// and isolates (U+202E can make a notice or a reviewer's screen show "approved" for
+/// "devorppa"; the "Trojan Source" attacks use the isolates), the byte-order mark U+FEFF, and
+/// the noncharacters of the Basic Multilingual Plane. The plain marks U+200E/U+200F stay allowed:
+/// right-to-left writing needs them and they reorder nothing. The JSON Schema patterns of the
+/// text fields refuse the same set.
+pub fn deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{fdd0}'..='\u{fdef}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// Collects errors while checking a document, so a client sees every problem at once.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -45,7 +65,8 @@ impl Checker {
         self.errors.push(FieldError::new(pointer, detail));
     }
 
-    /// Checks a required free-text field: non-blank, within `max` characters, no control characters.
+    /// Checks a required free-text field: non-blank, within `max` characters, no control
+    /// characters and no [`deceptive`] ones.
     pub fn text(&mut self, pointer: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
             self.fail(pointer, "must not be empty");
@@ -53,6 +74,8 @@ impl Checker {
             self.fail(pointer, format!("must be at most {max} characters"));
         } else if value.chars().any(|c| c.is_control()) {
             self.fail(pointer, "must not contain control characters");
+        } else if value.chars().any(deceptive) {
+            self.fail(pointer, DECEPTIVE);
         }
     }
 
@@ -81,6 +104,8 @@ impl Checker {
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
             self.fail(pointer, "must not contain control characters");
+        } else if value.chars().any(deceptive) {
+            self.fail(pointer, DECEPTIVE);
         }
     }
 
@@ -170,6 +195,25 @@ pub mod integral {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_would_display_other_than_it_reads_is_refused() {
+        for bad in [
+            "approved\u{202e}",
+            "\u{feff}name",
+            "a\u{2066}b\u{2069}",
+            "x\u{fdd0}",
+            "x\u{ffff}",
+        ] {
+            let mut c = Checker::default();
+            c.text("/t", bad, 100);
+            c.prose("/p", bad, 100);
+            assert_eq!(c.finish(()).unwrap_err().len(), 2, "{bad:?}");
+        }
+        let mut c = Checker::default();
+        c.text("/t", "\u{5e9}\u{5dc}\u{5d5}\u{5dd}\u{200f} (Hebrew) and Ünïcödé", 100);
+        assert!(c.finish(()).is_ok());
+    }
 
     #[test]
     fn pointer_tokens_are_escaped() {

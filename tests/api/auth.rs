@@ -127,6 +127,26 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             "missing exp",
             Some(format!("Bearer {}", hs256(&without(claims(), "exp"), secret))),
         ),
+        // Issue 13: docs/API.md lists `iat` as required, and a token cannot be issued later
+        // than it is used.
+        (
+            "missing iat",
+            Some(format!("Bearer {}", hs256(&without(claims(), "iat"), secret))),
+        ),
+        (
+            "iat in the future",
+            Some(format!(
+                "Bearer {}",
+                hs256(&with(claims(), "iat", json!(now() + 3600)), secret)
+            )),
+        ),
+        (
+            "iat far in the future",
+            Some(format!(
+                "Bearer {}",
+                hs256(&with(claims(), "iat", json!(now() + 10 * 365 * 86_400)), secret)
+            )),
+        ),
         (
             "missing nbf",
             Some(format!("Bearer {}", hs256(&without(claims(), "nbf"), secret))),

@@ -220,6 +220,10 @@ async fn every_validation_rule_answers_422_with_a_pointer() {
         ("/significant_effect", |b| b["significant_effect"] = json!("yes")),
         ("/decided_at", |b| b["decided_at"] = json!("yesterday")),
         ("/decided_at", |b| b["decided_at"] = json!("2999-01-01T00:00:00Z")),
+        // Issue 13: impossible dates.
+        ("/decided_at", |b| b["decided_at"] = json!("-0001-01-01T00:00:00Z")),
+        ("/decided_at", |b| b["decided_at"] = json!("1969-12-31T23:59:59Z")),
+        ("/decided_at", |b| b["decided_at"] = json!("+275000-01-01T00:00:00Z")),
         ("/explanation/inputs", |b| b["explanation"]["inputs"] = json!({})),
         ("/explanation/inputs/address", |b| {
             b["explanation"]["inputs"]["address"] = json!({"street": "x"})

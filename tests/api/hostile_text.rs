@@ -111,3 +111,88 @@ async fn a_nul_character_anywhere_is_a_400_on_both_backends() {
         "nothing stored"
     );
 }
+
+/// Issue 13: a truncated body is malformed JSON (400), even when its first key is unknown; a key
+/// sent twice is refused wherever it is, not silently replaced; JSON in another charset is 415.
+#[tokio::test]
+async fn syntax_errors_win_repeated_keys_are_refused_and_only_utf8_is_json() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("d-1", "subject-1").await;
+    let subject = app.token(Role::Subject, "subject-1");
+    let path = format!("/v1/decisions/{decision}/appeals");
+    let raw = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&subject)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let res = raw(r#"{"broken":"#, "application/json").await.unwrap();
+    assert_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+    let res = app
+        .client
+        .put(app.url("/v1/queues/q1"))
+        .bearer_auth(app.token_for(Role::Admin))
+        .header("content-type", "application/json")
+        .body(r#"{"broken":"#)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+
+    let twice =
+        r#"{"grounds":["other"],"statement":"The first statement of my view here.","statement":"A second one."}"#;
+    let res = raw(twice, "application/json").await.unwrap();
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(crate::helpers::pointers(&problem), ["/statement"]);
+    let in_inputs = r#"{"grounds":["inaccurate_data"],"statement":"My income is wrong, see the payslips.","corrected_inputs":{"annual_income":41000,"annual_income":1}}"#;
+    let res = raw(in_inputs, "application/json").await.unwrap();
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(crate::helpers::pointers(&problem), ["/corrected_inputs/annual_income"]);
+
+    let res = raw(r#"{}"#, "application/json; charset=utf-16").await.unwrap();
+    assert_problem(res, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let ok = r#"{"grounds":["other"],"statement":"I would like a person to look at this decision."}"#;
+    let res = raw(ok, "application/json; charset=UTF-8").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// Issue 13: text that would display other than it reads (a right-to-left override, a byte-order
+/// mark, a noncharacter) is refused in outcomes, statements and names.
+#[tokio::test]
+async fn text_that_would_display_other_than_it_reads_is_refused() {
+    let app = spawn_app().await;
+    let decision = app.decision_for("d-1", "subject-1").await;
+    let mut outcome = decision_body("d-2", "subject-1");
+    outcome["outcome"] = json!("declined\u{202e}devorppa");
+    let res = app.post_decision("engine-1", &outcome).await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(crate::helpers::pointers(&problem), ["/outcome"]);
+    for text in [
+        "My view\u{202e}weiv ym",
+        "\u{feff}My view on the decision",
+        "My view\u{fdd0} on it",
+    ] {
+        let mut body = appeal_body();
+        body["statement"] = json!(text);
+        let res = app
+            .post_json(
+                &format!("/v1/decisions/{decision}/appeals"),
+                &app.token(Role::Subject, "subject-1"),
+                &body,
+            )
+            .await;
+        let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(crate::helpers::pointers(&problem), ["/statement"], "{text:?}");
+    }
+    let res = app
+        .post_json(
+            "/v1/engines",
+            &app.token_for(Role::Admin),
+            &json!({"id": "engine-2", "name": "Scoring\u{2066} engine"}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(crate::helpers::pointers(&problem), ["/name"]);
+}
