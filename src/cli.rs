@@ -42,6 +42,20 @@ pub enum Command {
     /// Verify the audit log, or print its latest checkpoint for anchoring elsewhere.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Storage maintenance.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Rewrite the storage so that erased values leave the data files (PostgreSQL: VACUUM FULL of
+    /// every table, then CHECKPOINT; SQLite: VACUUM and a WAL checkpoint). Locks each table while
+    /// it is rewritten: run it in a quiet hour after erasures. Prints a JSON report.
+    Compact {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +203,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         Some(Command::Migrate(args)) => migrate(args).await,
         Some(Command::Token(args)) => token(args),
         Some(Command::Audit(command)) => audit(command).await,
+        Some(Command::Maintenance(MaintenanceCommand::Compact { database })) => compact(database).await,
     }
 }
 
@@ -270,6 +285,19 @@ async fn audit(command: AuditCommand) -> Result<(), BoxError> {
             println!("{}", serde_json::to_string_pretty(&head)?);
         }
     }
+    Ok(())
+}
+
+async fn compact(database: DatabaseArgs) -> Result<(), BoxError> {
+    let url = database.parse_url()?;
+    if let Some(path) = url.sqlite_path()
+        && !path.exists()
+    {
+        return Err(format!("no database at {}", path.display()).into());
+    }
+    let db = connect_and_migrate(&url, 1, database.pool_timeout).await?;
+    let report = db.write(crate::db::maintenance::compact).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 

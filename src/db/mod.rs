@@ -1,6 +1,7 @@
 //! Storage: one diesel connection type over PostgreSQL and SQLite, a pool, migrations,
 //! and the rule that blocking database work never runs on an async worker thread.
 
+pub mod maintenance;
 mod pool;
 pub mod schema;
 
