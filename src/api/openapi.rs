@@ -31,8 +31,15 @@
 //! - with a request body: 400 (malformed JSON), 413, 415 and 422;
 //! - with query parameters: 400 (`invalid_query`) and 422.
 //!
-//! `tests/api/openapi.rs` fails when a route registered in `src/api/mod.rs` is missing here, and
-//! when a documented operation is not served.
+//! A response declared without `description = ".."` gets one from [`CommonProblems`], made from
+//! its status and body (``OK: the `Decision` ``): OpenAPI requires a description on every
+//! response, and client generators refuse a document without one. Write your own where the
+//! status and the type do not say enough.
+//!
+//! `tests/api/openapi.rs` fails when a route registered in `src/api/mod.rs` is missing here,
+//! when a documented operation is not served, and when a response has no description.
+//! `.ci/openapi` validates the served document with openapi-spec-validator and generates a
+//! Python client from it.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
@@ -218,8 +225,8 @@ pub struct Health {
 )]
 pub struct ApiDoc;
 
-/// Adds the bearer scheme, the shared problem response, and the errors common to every
-/// operation of a kind (see the module docs).
+/// Adds the bearer scheme, the shared problem response, the errors common to every operation
+/// of a kind, and a description to every response that lacks one (see the module docs).
 pub struct CommonProblems;
 
 impl Modify for CommonProblems {
@@ -249,7 +256,79 @@ impl Modify for CommonProblems {
                 add_common_problems(op);
             }
         }
+        describe_every_response(openapi);
     }
+}
+
+/// OpenAPI requires a `description` on every response object, and a client generator refuses a
+/// document that lacks one. `(status = 200, body = T)` in a handler's `responses(...)` leaves it
+/// empty (and utoipa then leaves the field out), so every response that has none gets one here,
+/// made from its status and its body: ``OK: the `Decision` ``. A handler that has more to say
+/// writes its own `description = ".."`, which is kept.
+fn describe_every_response(openapi: &mut utoipa::openapi::OpenApi) {
+    let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+            &mut item.query,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(item.additional_operations.values_mut())
+    });
+    let op_responses = operations.flat_map(|op| op.responses.responses.iter_mut());
+    let shared = openapi
+        .components
+        .iter_mut()
+        .flat_map(|components| components.responses.iter_mut());
+    for (status, response) in op_responses.chain(shared) {
+        if let RefOr::T(response) = response
+            && response.description.trim().is_empty()
+        {
+            response.description = default_description(status, response);
+        }
+    }
+}
+
+/// ``Created: the `Engine` ``, ``OK: a list of `Notice` as `{"items": [...]}` ``, `No Content`.
+fn default_description(status: &str, response: &utoipa::openapi::Response) -> String {
+    let reason = status
+        .parse::<u16>()
+        .ok()
+        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+        .and_then(|code| code.canonical_reason())
+        .map_or_else(|| format!("Status {status}"), str::to_owned);
+    let schema = response.content.values().find_map(|content| match content {
+        RefOr::T(content) => content.schema.as_ref(),
+        RefOr::Ref(_) => None,
+    });
+    let body = match schema {
+        Some(RefOr::Ref(r)) => {
+            let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+            if let Some(item) = name.strip_prefix("Items_") {
+                format!("a list of `{item}` as `{{\"items\": [...]}}`")
+            } else if let Some(item) = name.strip_prefix("Page_") {
+                format!("a page of `{item}`; pass `next_cursor` back as `after` for the next")
+            } else if name == "Problem" {
+                "an RFC 9457 problem (problem+json); branch on `code`".to_owned()
+            } else {
+                format!("the `{name}`")
+            }
+        }
+        Some(RefOr::T(_)) => "the body below".to_owned(),
+        None if response.content.is_empty() => return reason,
+        None => format!(
+            "a body of type {}",
+            response.content.keys().cloned().collect::<Vec<_>>().join(" or ")
+        ),
+    };
+    format!("{reason}: {body}")
 }
 
 fn add_common_problems(op: &mut Operation) {
@@ -353,4 +432,73 @@ pub async fn serve_contract(contract: actix_web::web::Data<Contract>) -> actix_w
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
         .body(contract.0.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::Ref;
+
+    use super::*;
+
+    fn with_body(schema: &str) -> utoipa::openapi::Response {
+        ResponseBuilder::new()
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(schema)))
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn a_default_description_names_the_status_and_the_body() {
+        assert_eq!(
+            default_description("201", &with_body("Engine")),
+            "Created: the `Engine`"
+        );
+        assert_eq!(
+            default_description("200", &with_body("Items_Notice")),
+            "OK: a list of `Notice` as `{\"items\": [...]}`"
+        );
+        assert!(default_description("200", &with_body("Page_Decision")).starts_with("OK: a page of `Decision`"));
+        assert_eq!(
+            default_description("204", &ResponseBuilder::new().build()),
+            "No Content"
+        );
+        assert_eq!(
+            default_description("299", &ResponseBuilder::new().build()),
+            "Status 299"
+        );
+    }
+
+    #[test]
+    fn every_response_in_the_document_has_a_description_and_written_ones_are_kept() {
+        let doc = document();
+        let mut seen = 0;
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                for response in op.responses.responses.values() {
+                    if let RefOr::T(response) = response {
+                        assert!(!response.description.trim().is_empty(), "{:?}", op.operation_id);
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen > 0);
+        let decisions = &doc.paths.paths["/v1/decisions"]
+            .post
+            .as_ref()
+            .unwrap()
+            .responses
+            .responses;
+        let RefOr::T(replayed) = &decisions["200"] else {
+            panic!("200 is inline")
+        };
+        assert_eq!(replayed.description, "An identical re-post: the stored decision");
+    }
 }
