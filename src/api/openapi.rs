@@ -41,6 +41,7 @@
 //! `.ci/openapi` validates the served document with openapi-spec-validator and generates a
 //! Python client from it.
 
+use serde_json::Value;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -422,7 +423,39 @@ pub struct Contract(actix_web::web::Bytes);
 
 impl Contract {
     pub fn render() -> Result<Self, serde_json::Error> {
-        Ok(Self(actix_web::web::Bytes::from(serde_json::to_vec(&document())?)))
+        let mut document = serde_json::to_value(document())?;
+        refuse_nul_in_every_string(&mut document);
+        Ok(Self(actix_web::web::Bytes::from(serde_json::to_vec(&document)?)))
+    }
+}
+
+/// The pattern a string without its own rule gets: anything but NUL.
+pub const NO_NUL: &str = r"^[^\x00]*$";
+
+/// Every text that reaches the database is refused with a NUL in it (PostgreSQL cannot store one;
+/// see `api::json::check_depth` and `api::refuse_nul_in_url`). So every string schema in the
+/// document that has no pattern, format or fixed values of its own says so with [`NO_NUL`], and
+/// a request that is valid by the document is one the service accepts.
+fn refuse_nul_in_every_string(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let constrained = ["pattern", "format", "enum", "const"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if is_string && !constrained {
+                map.insert("pattern".into(), Value::String(NO_NUL.into()));
+            }
+            for value in map.values_mut() {
+                refuse_nul_in_every_string(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(refuse_nul_in_every_string),
+        _ => {}
     }
 }
 
@@ -437,6 +470,28 @@ pub async fn serve_contract(contract: actix_web::web::Data<Contract>) -> actix_w
 #[cfg(test)]
 mod tests {
     use utoipa::openapi::Ref;
+
+    #[test]
+    fn strings_without_a_rule_of_their_own_refuse_nul() {
+        let mut doc = serde_json::json!({"properties": {
+            "free": {"type": "string"},
+            "nullable": {"type": ["string", "null"]},
+            "id": {"type": "string", "pattern": "^[a-z]+$"},
+            "at": {"type": "string", "format": "date-time"},
+            "kind": {"type": "string", "enum": ["a"]},
+            "type": {"type": "integer"},
+            "list": {"type": "array", "items": {"type": "string"}}
+        }});
+        super::refuse_nul_in_every_string(&mut doc);
+        let p = &doc["properties"];
+        for free in [&p["free"], &p["nullable"], &p["list"]["items"]] {
+            assert_eq!(free["pattern"], super::NO_NUL);
+        }
+        assert_eq!(p["id"]["pattern"], "^[a-z]+$");
+        for other in [&p["at"], &p["kind"], &p["type"]] {
+            assert!(other.get("pattern").is_none());
+        }
+    }
 
     use super::*;
 

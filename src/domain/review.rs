@@ -92,6 +92,10 @@ pub fn rationale_problem(text: &str) -> Option<&'static str> {
     if trimmed.chars().count() > MAX_RATIONALE_CHARS {
         return Some("the rationale must be at most 10000 characters");
     }
+    // The subject reads the rationale in their outcome notice: it must read as it displays.
+    if trimmed.chars().any(super::validation::deceptive) {
+        return Some("the rationale must not contain direction overrides, byte-order marks or noncharacters");
+    }
     let letters: HashSet<char> = trimmed
         .chars()
         .filter(|c| c.is_alphanumeric())

@@ -22,6 +22,7 @@ mod hostile_text;
 mod instances;
 mod legal;
 mod limits;
+mod maintenance;
 mod mass_assignment;
 mod models;
 mod openapi;
