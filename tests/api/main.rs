@@ -26,6 +26,7 @@ mod maintenance;
 mod mass_assignment;
 mod models;
 mod openapi;
+mod property;
 mod outage;
 mod queue;
 mod reports;
