@@ -417,6 +417,95 @@ async fn internal_addresses_are_refused_at_registration_unless_allow_listed() {
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 }
 
+/// The IPv6 forms of internal IPv4 addresses found accepted by the independent test round
+/// (issue 13, finding 3), and siblings of the same class.
+const IPV6_FORMS_OF_INTERNAL_IPV4: &[&str] = &[
+    "http://[::7f00:1]/hook",
+    "http://[::a9fe:a9fe]/latest/meta-data/",
+    "http://[::ffff:0:a9fe:a9fe]/hook",
+    "http://[64:ff9b:1::a9fe:a9fe]/hook",
+    "http://[64:ff9b::a9fe:a9fe]/hook",
+    "http://[2002:a9fe:a9fe::]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://[2002:a00:1::]/hook",
+    "http://[2001:0:4136:e378::5601:5601]/hook", // Teredo, client 169.254.169.254
+    "http://[2001:4860::5efe:a9fe:a9fe]/hook",   // ISATAP
+];
+
+#[tokio::test]
+async fn ipv6_forms_of_internal_ipv4_addresses_are_refused_at_registration() {
+    // Loopback allow-listed as in every webhook test: the metadata address stays refused.
+    let app = spawn_app_with(|s| s.webhooks.allow = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    app.register_engine("engine-1").await;
+    let strict = spawn_app().await;
+    strict.register_engine("engine-1").await;
+    for url in IPV6_FORMS_OF_INTERNAL_IPV4 {
+        let refused_by_strict = !url.contains("7f00:1");
+        for (app, must_refuse) in [(&strict, true), (&app, refused_by_strict)] {
+            let res = app
+                .post_json(
+                    "/v1/engines/engine-1/endpoints",
+                    &app.token_for(Role::Admin),
+                    &json!({"url": url}),
+                )
+                .await;
+            if must_refuse {
+                let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+                assert_eq!(body["errors"][0]["pointer"], "/url", "{url}");
+                assert!(
+                    body["errors"][0]["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("internal address"),
+                    "{url}: {body}"
+                );
+            } else {
+                // The allow-listed 127.0.0.1 admits its own IPv6 forms (docs/SECURITY.md).
+                assert_eq!(res.status(), StatusCode::CREATED, "{url}");
+            }
+        }
+    }
+}
+
+/// The same forms, written into the table behind the registration check, are refused when
+/// sending, before any connection is made.
+#[tokio::test]
+async fn ipv6_forms_of_internal_ipv4_addresses_are_refused_at_send_time() {
+    let app = spawn_app_with(|s| s.webhooks.poll_interval = Duration::from_millis(20)).await;
+    app.register_engine("engine-1").await;
+    let urls: Vec<String> = IPV6_FORMS_OF_INTERNAL_IPV4.iter().map(|u| (*u).to_owned()).collect();
+    let n = urls.len();
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use recourse::db::schema::webhook_endpoints::dsl as e;
+        let now = recourse::db::now();
+        for (i, url) in urls.into_iter().enumerate() {
+            diesel::insert_into(e::webhook_endpoints)
+                .values((
+                    e::id.eq(format!("sneaky-{i}")),
+                    e::engine_id.eq("engine-1"),
+                    e::url.eq(url),
+                    e::secret.eq(recourse::webhooks::signing::generate_secret()),
+                    e::status.eq("active"),
+                    e::created_at.eq(now),
+                    e::updated_at.eq(now),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+    .await;
+    app.queued_appeal("x-1", "subject-1").await;
+    let d = wait_until(&app, "refusals", 10, |d| all_status(d, n, "failed")).await;
+    for delivery in &d {
+        let error = delivery["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("SSRF") && error.contains("internal address"),
+            "{delivery}"
+        );
+    }
+}
+
 /// An endpoint that got into the table without the registration check (or whose allow-list
 /// entry was since removed) is still refused when sending.
 #[tokio::test]
