@@ -314,6 +314,179 @@ mod sealing {
         assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(1)));
     }
 
+    /// Inserts an entry straight into the table, as someone with write access to the database
+    /// would, with a correct self-hash; unsealed.
+    async fn insert_entry(app: &TestApp, seq: i64, at: chrono::NaiveDateTime) {
+        app.with_db(move |c| {
+            let details = serde_json::json!({});
+            let forged = recourse::audit::AuditEntry {
+                at,
+                actor: "mallory",
+                actor_role: "admin",
+                action: "engine.registered",
+                object_type: "engine",
+                object_id: "backdated",
+                request_id: None,
+                details: &details,
+            };
+            let hash = recourse::audit::entry_hash(&forged);
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::seq.eq(seq),
+                    audit_log::at.eq(at),
+                    audit_log::actor.eq("mallory"),
+                    audit_log::actor_role.eq("admin"),
+                    audit_log::action.eq("engine.registered"),
+                    audit_log::object_type.eq("engine"),
+                    audit_log::object_id.eq("backdated"),
+                    audit_log::details.eq("{}"),
+                    audit_log::entry_hash.eq(hash),
+                ))
+                .execute(c)
+        })
+        .await;
+    }
+
+    async fn checkpoint_of(app: &TestApp, seq: i64) -> Option<i64> {
+        app.with_db(move |c| audit_log::table.find(seq).select(audit_log::checkpoint_id).first(c))
+            .await
+    }
+
+    fn months_ago(n: i64) -> chrono::NaiveDateTime {
+        recourse::db::now() - chrono::TimeDelta::days(30 * n)
+    }
+
+    /// Issue 13, finding 4: an entry with a valid self-hash, `seq` 0 and a time ten months back,
+    /// left unsealed, was folded into the next checkpoint and verified cleanly.
+    #[tokio::test]
+    async fn a_backdated_entry_is_never_sealed_and_verify_names_it() {
+        let app = app().await;
+        let head = sealed_history(&app).await;
+        insert_entry(&app, 0, months_ago(10)).await;
+        app.register_engine("engine-after").await;
+        let sealed = seal(&app).await.expect("the honest entry is still sealed");
+        assert_eq!((sealed.id, sealed.entry_count), (3, 1), "{sealed:?}");
+        assert_eq!(
+            checkpoint_of(&app, 0).await,
+            None,
+            "the backdated entry was not folded in"
+        );
+
+        let report = check(&app, Some(&head.checkpoint_hash)).await;
+        assert!(!report.ok, "{report:?}");
+        let first = report.first_break.unwrap();
+        assert_eq!(
+            (first.kind, first.seq, first.checkpoint),
+            ("entry_backdated", Some(0), None)
+        );
+        // The endpoint the DPO uses, and `recourse audit verify` (same function), agree.
+        let res = app
+            .get(
+                &format!("/v1/audit/verify?head={}", head.checkpoint_hash),
+                &app.token_for(Role::Dpo),
+            )
+            .await;
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["ok"], false, "{body}");
+        assert_eq!(body["first_break"]["kind"], "entry_backdated");
+        assert_eq!(body["first_break"]["seq"], 0);
+        // Later seals leave it out too.
+        app.register_engine("engine-later").await;
+        assert_eq!(seal(&app).await.unwrap().entry_count, 1);
+        assert_eq!(checkpoint_of(&app, 0).await, None);
+    }
+
+    /// The two halves of the rule on their own: a `seq` below the sealed ones at the current
+    /// time, and a fresh `seq` ten months back.
+    #[tokio::test]
+    async fn a_seq_going_backwards_or_a_time_far_back_is_refused() {
+        for (label, seq, at) in [
+            ("seq below the sealed ones", -7, recourse::db::now()),
+            ("time ten months back", 1_000, months_ago(10)),
+        ] {
+            let app = app().await;
+            sealed_history(&app).await;
+            insert_entry(&app, seq, at).await;
+            assert!(seal(&app).await.is_none(), "{label}: nothing else to seal");
+            assert_eq!(checkpoint_of(&app, seq).await, None, "{label}");
+            let first = check(&app, None).await.first_break.unwrap();
+            assert_eq!((first.kind, first.seq), ("entry_backdated", Some(seq)), "{label}");
+        }
+    }
+
+    /// An entry a few seconds older than the last sealed one (clocks of two instances differing
+    /// slightly) is sealed and verifies.
+    #[tokio::test]
+    async fn small_clock_skew_between_instances_is_tolerated() {
+        let app = app().await;
+        sealed_history(&app).await;
+        let (last_seq, last_at): (i64, chrono::NaiveDateTime) = app
+            .with_db(|c| {
+                audit_log::table
+                    .order(audit_log::seq.desc())
+                    .select((audit_log::seq, audit_log::at))
+                    .first(c)
+            })
+            .await;
+        insert_entry(&app, last_seq + 1, last_at - chrono::TimeDelta::seconds(3)).await;
+        let sealed = seal(&app).await.unwrap();
+        assert_eq!(sealed.entry_count, 1);
+        let report = check(&app, None).await;
+        assert!(report.ok, "{report:?}");
+    }
+
+    /// A backdated entry that did get sealed (by an older version, or with a lax skew) is
+    /// still named by verification, inside its checkpoint.
+    #[tokio::test]
+    async fn a_sealed_backdated_entry_is_named_with_its_checkpoint() {
+        let app = app().await;
+        sealed_history(&app).await;
+        insert_entry(&app, 1_000, months_ago(10)).await;
+        let lax = app
+            .db
+            .write(|c| recourse::audit::seal::seal_with(c, Duration::from_secs(400 * 24 * 3600)))
+            .await
+            .unwrap();
+        assert_eq!(lax.checkpoint.unwrap().id, 3);
+        let first = check(&app, None).await.first_break.unwrap();
+        assert_eq!(
+            (first.kind, first.checkpoint, first.seq),
+            ("entry_backdated", Some(3), Some(1_000))
+        );
+    }
+
+    /// Many concurrent writers while the sealer runs every few milliseconds: on Postgres a
+    /// transaction may commit a lower `seq` after a higher one is visible, and the sealer must
+    /// wait for it rather than seal past it, so that nothing is refused or reported.
+    #[tokio::test]
+    async fn concurrent_writers_and_a_busy_sealer_verify_cleanly() {
+        let app = spawn_app_with(|s| s.workflow.seal_interval = Duration::from_millis(5)).await;
+        let writers = (0..16).map(|w| {
+            let app = &app;
+            async move {
+                for i in 0..15 {
+                    app.register_engine(&format!("engine-{w}-{i}")).await;
+                }
+            }
+        });
+        futures_util::future::join_all(writers).await;
+        // The app's own sealer (every 5 ms) seals the rest.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let report = loop {
+            let report = check(&app, None).await;
+            if report.unsealed_entries == 0 || std::time::Instant::now() > deadline {
+                break report;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(report.ok, "{report:?}");
+        assert_eq!((report.entries, report.unsealed_entries), (240, 0), "{report:?}");
+        println!(
+            "{} entries sealed in {} checkpoints while written",
+            report.entries, report.checkpoints
+        );
+    }
+
     #[tokio::test]
     async fn a_consistent_rewrite_of_the_tail_is_caught_by_the_anchored_head() {
         let app = app().await;
