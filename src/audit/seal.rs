@@ -263,6 +263,27 @@ pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<S
             Some(p) => (Some(p.last_seq), latest_at_of(conn, p.id)?),
             None => (None, None),
         };
+        // Entries already marked with this or a later checkpoint were not marked by a sealer:
+        // sealing now would fold them in unjudged. Stop, and leave them for verify to name.
+        let premarked: Vec<(i64, NaiveDateTime)> = audit_log::table
+            .filter(audit_log::checkpoint_id.ge(id))
+            .select((audit_log::seq, audit_log::at))
+            .load(conn)?;
+        if !premarked.is_empty() {
+            return Ok(Sealed {
+                checkpoint: None,
+                refused: premarked
+                    .into_iter()
+                    .map(|(seq, at)| Refused {
+                        seq,
+                        at,
+                        reason: format!(
+                            "entry {seq} claims checkpoint {id} or later before it was sealed; sealing is stopped"
+                        ),
+                    })
+                    .collect(),
+            });
+        }
         let mut unsealed = audit_log::table
             .filter(audit_log::checkpoint_id.is_null())
             .select((audit_log::seq, audit_log::at))

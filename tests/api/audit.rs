@@ -125,6 +125,7 @@ mod sealing {
     use diesel::prelude::*;
     use recourse::audit::seal::{Checkpoint, seal_once};
     use recourse::audit::verify::{Verification, verify};
+    use recourse::db::DbConnection;
     use recourse::db::schema::{audit_checkpoints, audit_log};
     use recourse::domain::Role;
     use reqwest::StatusCode;
@@ -174,6 +175,44 @@ mod sealing {
         .await
     }
 
+    /// Runs `f` as an attacker with the tables' owner rights (or a DBA) would: with the
+    /// append-only triggers switched off (`ALTER TABLE … DISABLE TRIGGER` on Postgres, which
+    /// only the owner may do; `DROP TRIGGER` on SQLite). Without that, the application's own
+    /// connection is refused: `the_application_connection_cannot_rewrite_the_audit_tables`.
+    async fn tamper<T: Send + 'static>(
+        app: &TestApp,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> T {
+        app.with_db(move |c| {
+            let postgres = matches!(c, DbConnection::Pg(_));
+            if postgres {
+                for table in ["audit_log", "audit_checkpoints"] {
+                    diesel::sql_query(format!("ALTER TABLE {table} DISABLE TRIGGER USER")).execute(c)?;
+                }
+            } else {
+                for trigger in SQLITE_TRIGGERS {
+                    diesel::sql_query(format!("DROP TRIGGER IF EXISTS {trigger}")).execute(c)?;
+                }
+            }
+            let out = f(c);
+            if postgres {
+                for table in ["audit_log", "audit_checkpoints"] {
+                    diesel::sql_query(format!("ALTER TABLE {table} ENABLE TRIGGER USER")).execute(c)?;
+                }
+            }
+            out
+        })
+        .await
+    }
+
+    const SQLITE_TRIGGERS: [&str; 5] = [
+        "audit_log_insert_unsealed",
+        "audit_log_append_only_update",
+        "audit_log_append_only_delete",
+        "audit_checkpoints_append_only_update",
+        "audit_checkpoints_append_only_delete",
+    ];
+
     #[tokio::test]
     async fn a_clean_log_seals_into_a_chain_and_verifies() {
         let app = app().await;
@@ -200,7 +239,7 @@ mod sealing {
         let app = app().await;
         sealed_history(&app).await;
         let target = seqs(&app).await[2];
-        app.with_db(move |c| {
+        tamper(&app, move |c| {
             diesel::update(audit_log::table.find(target))
                 .set(audit_log::action.eq("engine.deleted"))
                 .execute(c)
@@ -216,8 +255,7 @@ mod sealing {
         let app = app().await;
         sealed_history(&app).await;
         let target = seqs(&app).await[1];
-        app.with_db(move |c| diesel::delete(audit_log::table.find(target)).execute(c))
-            .await;
+        tamper(&app, move |c| diesel::delete(audit_log::table.find(target)).execute(c)).await;
         let first = check(&app, None).await.first_break.unwrap();
         assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(1)));
     }
@@ -228,7 +266,7 @@ mod sealing {
         sealed_history(&app).await;
         let all = seqs(&app).await;
         let (a, b) = (all[4], all[6]);
-        app.with_db(move |c| {
+        tamper(&app, move |c| {
             type Fields = (String, String, String, String, Option<String>, String, String);
             let read = |c: &mut recourse::db::DbConnection, seq: i64| -> QueryResult<Fields> {
                 audit_log::table
@@ -270,8 +308,10 @@ mod sealing {
         let app = app().await;
         sealed_history(&app).await;
         let cut = seqs(&app).await[5];
-        app.with_db(move |c| diesel::delete(audit_log::table.filter(audit_log::seq.gt(cut))).execute(c))
-            .await;
+        tamper(&app, move |c| {
+            diesel::delete(audit_log::table.filter(audit_log::seq.gt(cut))).execute(c)
+        })
+        .await;
         let first = check(&app, None).await.first_break.unwrap();
         assert_eq!((first.kind, first.checkpoint), ("checkpoint_entries_changed", Some(2)));
     }
@@ -280,7 +320,7 @@ mod sealing {
     async fn a_forged_entry_is_detected_even_with_a_valid_entry_hash() {
         let app = app().await;
         sealed_history(&app).await;
-        app.with_db(|c| {
+        tamper(&app, |c| {
             let details = serde_json::json!({});
             let at = chrono::Utc::now().naive_utc();
             let forged = recourse::audit::AuditEntry {
@@ -487,13 +527,85 @@ mod sealing {
         );
     }
 
+    /// Issue 13, finding 5: the application's own database connection could UPDATE, DELETE and
+    /// TRUNCATE the audit tables. Now only the sealer's marking of an unsealed entry passes.
+    #[tokio::test]
+    async fn the_application_connection_cannot_rewrite_the_audit_tables() {
+        let app = app().await;
+        let head = sealed_history(&app).await;
+        app.register_engine("engine-unsealed").await;
+        let all = seqs(&app).await;
+        let (sealed, unsealed) = (all[0], *all.last().unwrap());
+        let mut attempts: Vec<(&str, String)> = vec![
+            ("edit a sealed entry", format!("UPDATE audit_log SET action = 'engine.deleted' WHERE seq = {sealed}")),
+            ("edit an unsealed entry", format!("UPDATE audit_log SET actor = 'x' WHERE seq = {unsealed}")),
+            ("edit an entry while marking it", format!("UPDATE audit_log SET checkpoint_id = 3, actor = 'x' WHERE seq = {unsealed}")),
+            ("move a sealed entry", format!("UPDATE audit_log SET checkpoint_id = 2 WHERE seq = {sealed}")),
+            ("unseal an entry", format!("UPDATE audit_log SET checkpoint_id = NULL WHERE seq = {sealed}")),
+            ("slip an entry into a sealed checkpoint", format!("UPDATE audit_log SET checkpoint_id = 1 WHERE seq = {unsealed}")),
+            ("delete an entry", format!("DELETE FROM audit_log WHERE seq = {sealed}")),
+            ("delete every entry", "DELETE FROM audit_log".into()),
+            (
+                "insert an entry already sealed",
+                "INSERT INTO audit_log (seq, at, actor, actor_role, action, object_type, object_id, details, entry_hash, checkpoint_id)
+                 VALUES (99999, CURRENT_TIMESTAMP, 'm', 'admin', 'a', 'o', 'i', '{}', 'h', 1)"
+                    .into(),
+            ),
+            ("edit a checkpoint", "UPDATE audit_checkpoints SET merkle_root = 'x' WHERE id = 1".into()),
+            ("delete a checkpoint", "DELETE FROM audit_checkpoints WHERE id = 2".into()),
+            ("delete every checkpoint", "DELETE FROM audit_checkpoints".into()),
+        ];
+        if app.database_url.starts_with("postgres") {
+            attempts.push(("truncate the log", "TRUNCATE audit_log".into()));
+            attempts.push(("truncate the checkpoints", "TRUNCATE audit_checkpoints".into()));
+            attempts.push(("truncate both", "TRUNCATE audit_log, audit_checkpoints".into()));
+        }
+        for (what, sql) in attempts {
+            let result = app
+                .db
+                .run(move |c| diesel::sql_query(sql).execute(c).map_err(recourse::db::DbError::from))
+                .await;
+            let error = result.expect_err(what).to_string();
+            assert!(error.contains("append-only"), "{what}: {error}");
+        }
+        // Nothing changed, and the sealer's own marking still works.
+        assert_eq!(seqs(&app).await, all);
+        let third = seal(&app).await.unwrap();
+        assert_eq!((third.id, third.entry_count), (3, 1));
+        let report = check(&app, Some(&head.checkpoint_hash)).await;
+        assert!(report.ok, "{report:?}");
+    }
+
+    /// Marking an unsealed entry with the next checkpoint id looks like the sealer's update, so
+    /// the triggers let it through; the sealer then refuses to seal over it, and verify names it.
+    #[tokio::test]
+    async fn an_entry_marked_ahead_of_the_sealer_stops_sealing_and_is_named() {
+        let app = app().await;
+        sealed_history(&app).await;
+        app.register_engine("engine-premarked").await;
+        let target = *seqs(&app).await.last().unwrap();
+        app.with_db(move |c| {
+            diesel::update(audit_log::table.find(target))
+                .set(audit_log::checkpoint_id.eq(3))
+                .execute(c)
+        })
+        .await;
+        app.register_engine("engine-after").await;
+        assert!(
+            seal(&app).await.is_none(),
+            "the sealer does not seal over a premarked entry"
+        );
+        let first = check(&app, None).await.first_break.unwrap();
+        assert_eq!((first.kind, first.seq), ("unknown_checkpoint", Some(target)));
+    }
+
     #[tokio::test]
     async fn a_consistent_rewrite_of_the_tail_is_caught_by_the_anchored_head() {
         let app = app().await;
         let head = sealed_history(&app).await;
         // Rewrite history after checkpoint 1 and re-seal it, so the chain is self-consistent.
         let target = seqs(&app).await[5];
-        app.with_db(move |c| {
+        tamper(&app, move |c| {
             diesel::delete(audit_checkpoints::table.find(2)).execute(c)?;
             diesel::delete(audit_log::table.find(target)).execute(c)?;
             diesel::update(audit_log::table.filter(audit_log::checkpoint_id.eq(2)))
@@ -526,7 +638,7 @@ mod sealing {
         let ok = run(&["--head", &head.checkpoint_hash]);
         assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
         let target = seqs(&app).await[0];
-        app.with_db(move |c| {
+        tamper(&app, move |c| {
             diesel::update(audit_log::table.find(target))
                 .set(audit_log::actor.eq("x"))
                 .execute(c)
