@@ -187,10 +187,10 @@ fn classify_v6(ip: Ipv6Addr) -> V6 {
     // refuses loopback, unspecified, multicast, unique-local fc00::/7, link-local fe80::/10,
     // site-local fec0::/10, discard-only 100::/64 and the local-use NAT64 prefix 64:ff9b:1::/48.
     let global_unicast = (s[0] & 0xe000) == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments 2001::/23 (ORCHID, benchmarking, ...)
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
-        || (s[0] == 0x3fff && s[1] < 0x1000) // documentation 3fff::/20
-        || s[0] == 0x5f00; // SRv6 SIDs 5f00::/16
+    // 2001::/23 is the IETF protocol block (ORCHID, benchmarking, ...), 2001:db8::/32 and
+    // 3fff::/20 are for documentation, 5f00::/16 is for SRv6 SIDs.
+    let ietf_or_documentation = s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8);
+    let special = ietf_or_documentation || (s[0] == 0x3fff && s[1] < 0x1000) || s[0] == 0x5f00;
     match (global_unicast && !special, isatap) {
         (false, _) => V6::Internal,
         // An ISATAP address under a public prefix: its IPv4 part must be public too.
