@@ -165,13 +165,27 @@ pub struct Webhooks {
     /// First retry delay; it doubles per attempt (with jitter) up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
-    /// How long after an event a delivery keeps being retried before it is marked failed.
+    /// How long after its first attempt a delivery keeps being retried before it is marked
+    /// failed (and never before it has had `min_attempts` attempts). Time spent waiting in the
+    /// queue, or behind an open circuit breaker, does not count.
     pub horizon: Duration,
+    /// Attempts every delivery gets before the horizon may fail it.
+    pub min_attempts: i32,
     pub timeout: Duration,
     /// How long a rotated-out secret keeps signing alongside the new one.
     pub secret_grace: Duration,
-    /// Deliveries claimed per pass.
+    /// Deliveries claimed per pass at most.
     pub batch: i64,
+    /// Attempts in flight at once, per instance, over all endpoints.
+    pub concurrency: usize,
+    /// Attempts in flight at once, per instance, to one endpoint: a slow endpoint holds at
+    /// most this many of `concurrency`, and the rest keep flowing to the others.
+    pub per_endpoint: usize,
+    /// Consecutive failed attempts (5xx, 429, timeouts, refused connections) after which an
+    /// endpoint's circuit opens: its deliveries are postponed, not failed, for `breaker_cooldown`,
+    /// then one probe is sent; success closes the circuit, failure opens it again.
+    pub breaker_threshold: u32,
+    pub breaker_cooldown: Duration,
 }
 
 impl Default for Webhooks {
@@ -182,9 +196,14 @@ impl Default for Webhooks {
             base_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(60 * 60),
             horizon: Duration::from_secs(3 * 24 * 60 * 60),
+            min_attempts: 5,
             timeout: Duration::from_secs(15),
             secret_grace: Duration::from_secs(24 * 60 * 60),
-            batch: 20,
+            batch: 100,
+            concurrency: 64,
+            per_endpoint: 8,
+            breaker_threshold: 10,
+            breaker_cooldown: Duration::from_secs(30),
         }
     }
 }

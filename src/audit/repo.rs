@@ -80,6 +80,10 @@ pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>])
         .collect();
     match conn {
         DbConnection::Pg(c) => {
+            // Take a transaction id before the sequence hands out a `seq`, so that the sealer,
+            // which waits for the transactions in flight when it looks, also waits for this one
+            // (`seal::settled_horizon`).
+            diesel::sql_query("SELECT pg_current_xact_id()").execute(c)?;
             for chunk in rows.chunks(INSERT_CHUNK) {
                 diesel::insert_into(audit_log::table).values(chunk).execute(c)?;
             }

@@ -1,15 +1,20 @@
 //! Verification: recompute every entry hash, every checkpoint's Merkle root over its entries in
 //! `seq` order, and the hash chain of checkpoints; name the first place where they disagree.
+//! Entries must also keep the ordering rule (`seal::Order`): within and across checkpoints,
+//! `seq` only grows and `at` never steps back by more than the clock skew allowed, and no
+//! checkpoint (nor the unsealed tail) holds an entry older than its predecessor's end. A
+//! backdated entry, sealed or not, is named as `entry_backdated`.
 //! Optionally check that a previously exported head (`recourse audit head`) is still in the
 //! chain, which also exposes a consistent rewrite of the whole tail.
 
 use chrono::NaiveDateTime;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::entry::{AuditEntry, entry_hash};
 use super::merkle;
-use super::seal::{Checkpoint, GENESIS, checkpoint_hash, leaves_of};
+use super::seal::{Checkpoint, GENESIS, MAX_CLOCK_SKEW, Order, checkpoint_hash, latest_at_of, leaves_of};
 use crate::db::schema::{audit_checkpoints, audit_log};
 use crate::db::{DbConnection, DbError};
 
@@ -31,7 +36,7 @@ struct Row {
 /// Where verification failed first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Break {
-    /// `entry_altered`, `checkpoint_entries_changed`, `checkpoint_altered`, `chain_broken`,
+    /// `entry_altered`, `entry_backdated`, `checkpoint_entries_changed`, `checkpoint_altered`, `chain_broken`,
     /// `checkpoint_missing`, `unknown_checkpoint` or `anchored_head_missing`.
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,11 +59,59 @@ pub struct Verification {
 
 const PAGE: i64 = 5_000;
 
-/// Verifies the whole log. `anchored_head` is a checkpoint hash saved outside the database.
+/// Verifies the whole log with the clock skew the sealer allows ([`MAX_CLOCK_SKEW`]).
+/// `anchored_head` is a checkpoint hash saved outside the database.
 pub fn verify(conn: &mut DbConnection, anchored_head: Option<&str>) -> Result<Verification, DbError> {
+    verify_with(conn, anchored_head, MAX_CLOCK_SKEW)
+}
+
+/// [`verify`] with another allowance for clock skew between instances.
+pub fn verify_with(
+    conn: &mut DbConnection,
+    anchored_head: Option<&str>,
+    skew: std::time::Duration,
+) -> Result<Verification, DbError> {
+    // One snapshot for all the reads: a sealer committing a checkpoint halfway through would
+    // otherwise show entries claiming a checkpoint not yet read.
+    let begun = match conn {
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED"),
+    };
+    begun.map_err(DbError::Query)?;
+    let result = verify_in_snapshot(conn, anchored_head, skew);
+    // Read-only: ending it either way changes nothing.
+    let ended = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+    let verification = result?;
+    ended.map_err(DbError::Query)?;
+    Ok(verification)
+}
+
+fn verify_in_snapshot(
+    conn: &mut DbConnection,
+    anchored_head: Option<&str>,
+    skew: std::time::Duration,
+) -> Result<Verification, DbError> {
     let mut breaks: Vec<Break> = Vec::new();
     let checkpoints: Vec<Checkpoint> = audit_checkpoints::table.order(audit_checkpoints::id.asc()).load(conn)?;
     let known: std::collections::HashSet<i64> = checkpoints.iter().map(|c| c.id).collect();
+
+    // The ordering rule, per checkpoint and for the unsealed tail: each starts after the
+    // checkpoint before it (in id order), as the sealer did when it sealed them.
+    let mut orders: std::collections::HashMap<Option<i64>, Order> = std::collections::HashMap::new();
+    let mut before: Option<&Checkpoint> = None;
+    for c in checkpoints.iter().map(Some).chain(std::iter::once(None)) {
+        let floor_at = match before {
+            Some(p) => latest_at_of(conn, p.id)?,
+            None => None,
+        };
+        orders.insert(
+            c.map(|c| c.id),
+            Order::after(before.map(|p| p.last_seq), floor_at, skew),
+        );
+        before = c;
+    }
 
     // 1. Every entry's own hash, in seq order.
     let (mut entries, mut unsealed, mut after) = (0i64, 0i64, i64::MIN);
@@ -102,6 +155,17 @@ pub fn verify(conn: &mut DbConnection, anchored_head: Option<&str>) -> Result<Ve
                     checkpoint: row.checkpoint_id,
                     seq: Some(row.seq),
                     detail: format!("entry {} does not match its hash: a field was edited", row.seq),
+                });
+            }
+            if let Some(reason) = orders
+                .get_mut(&row.checkpoint_id)
+                .and_then(|o| o.judge(row.seq, row.at))
+            {
+                breaks.push(Break {
+                    kind: "entry_backdated",
+                    checkpoint: row.checkpoint_id,
+                    seq: Some(row.seq),
+                    detail: reason,
                 });
             }
             match row.checkpoint_id {

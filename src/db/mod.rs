@@ -204,6 +204,9 @@ fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
         r.map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
             .map_err(|e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string()))
     };
+    if matches!(conn, DbConnection::Pg(_)) && pg_up_to_date(conn) {
+        return Ok(Vec::new());
+    }
     match conn {
         DbConnection::Pg(_) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
@@ -213,6 +216,30 @@ fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
         }
         DbConnection::Sqlite(_) => describe(conn.run_pending_migrations(SQLITE_MIGRATIONS)),
     }
+}
+
+/// Whether every embedded Postgres migration is already recorded. Checked with a plain read
+/// first because the migration harness starts with `CREATE TABLE IF NOT EXISTS
+/// __diesel_schema_migrations`, which needs CREATE on the schema: without this, a runtime role
+/// that owns nothing (docs/SECURITY.md, "Database roles") could not start the service even
+/// when the owner has already migrated. Any doubt (no table yet, a read error) says no.
+fn pg_up_to_date(conn: &mut DbConnection) -> bool {
+    use diesel::migration::MigrationSource;
+    #[derive(QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let Ok(applied) = diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load::<Applied>(conn) else {
+        return false;
+    };
+    let applied: std::collections::HashSet<String> = applied.into_iter().map(|a| a.version).collect();
+    let Ok(embedded) = MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS) else {
+        return false;
+    };
+    embedded
+        .iter()
+        .all(|m| applied.contains(&m.name().version().to_string()))
 }
 
 /// Runs `f` in a write transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE`,

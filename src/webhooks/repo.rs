@@ -99,44 +99,91 @@ struct Id {
 /// Leases up to `limit` due deliveries to this worker: pushes `next_attempt_at` to the lease's
 /// end and stamps `lease_token`, so no other instance picks them up while this one sends.
 /// Postgres skips rows other claimers hold; on SQLite the caller holds the write lock.
+///
+/// At most `per_endpoint` deliveries of any one endpoint are taken, oldest first, and none of
+/// the endpoints in `skip` (busy or with an open circuit here), so a backlog for one endpoint
+/// never fills a claim. A delivery's first claim restarts its retry window: the horizon counts
+/// from the first attempt, not from the time the event waited in the queue.
 pub fn claim_due(
     conn: &mut DbConnection,
     token: &str,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
+    per_endpoint: i64,
+    skip: &[String],
 ) -> Result<Vec<DeliveryRow>, DbError> {
     let sql = match conn {
         DbConnection::Pg(_) => {
             "UPDATE webhook_deliveries
-                SET lease_token = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3
+                SET lease_token = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3,
+                    window_start = CASE WHEN attempts = 0 THEN $3 ELSE window_start END
               WHERE id IN (SELECT id FROM webhook_deliveries
                             WHERE status = 'pending' AND next_attempt_at <= $3
-                              AND NOT EXISTS (SELECT 1 FROM outbox o JOIN subject_restrictions x ON x.subject_id = o.subject_id
-                                               WHERE o.id = webhook_deliveries.event_id)
+                              AND id IN (SELECT id FROM (
+                                           SELECT d.id, row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn
+                                             FROM webhook_deliveries d
+                                            WHERE d.status = 'pending' AND d.next_attempt_at <= $3
+                                              AND d.endpoint_id NOT IN (SELECT jsonb_array_elements_text($6::jsonb))
+                                              AND NOT EXISTS (SELECT 1 FROM outbox o JOIN subject_restrictions x ON x.subject_id = o.subject_id
+                                                               WHERE o.id = d.event_id)) ranked
+                                          WHERE rn <= $5)
                             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
           RETURNING id"
         }
         DbConnection::Sqlite(_) => {
             "UPDATE webhook_deliveries
-                SET lease_token = ?1, next_attempt_at = ?2, attempts = attempts + 1, last_attempt_at = ?3
-              WHERE id IN (SELECT id FROM webhook_deliveries
-                            WHERE status = 'pending' AND next_attempt_at <= ?3
-                              AND NOT EXISTS (SELECT 1 FROM outbox o JOIN subject_restrictions x ON x.subject_id = o.subject_id
-                                               WHERE o.id = webhook_deliveries.event_id)
+                SET lease_token = ?1, next_attempt_at = ?2, attempts = attempts + 1, last_attempt_at = ?3,
+                    window_start = CASE WHEN attempts = 0 THEN ?3 ELSE window_start END
+              WHERE id IN (SELECT id FROM (
+                             SELECT d.id, d.next_attempt_at,
+                                    row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn
+                               FROM webhook_deliveries d
+                              WHERE d.status = 'pending' AND d.next_attempt_at <= ?3
+                                AND d.endpoint_id NOT IN (SELECT value FROM json_each(?6))
+                                AND NOT EXISTS (SELECT 1 FROM outbox o JOIN subject_restrictions x ON x.subject_id = o.subject_id
+                                                 WHERE o.id = d.event_id)) ranked
+                            WHERE rn <= ?5
                             ORDER BY next_attempt_at LIMIT ?4)
           RETURNING id"
         }
     };
+    let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".into());
     let ids: Vec<Id> = diesel::sql_query(sql)
         .into_boxed::<MultiBackend>()
         .bind::<Text, _>(token.to_owned())
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(per_endpoint)
+        .bind::<Text, _>(skip)
         .load(conn)?;
     let ids: Vec<String> = ids.into_iter().map(|i| i.id).collect();
     Ok(wd::table.filter(wd::id.eq_any(&ids)).load(conn)?)
+}
+
+/// Hands a claimed delivery back unattempted (its endpoint's circuit is open, or a probe is
+/// already out): it is due again at `next_attempt_at` and the claim does not count as an
+/// attempt. Only while this worker holds the lease.
+pub fn release(
+    conn: &mut DbConnection,
+    id: &str,
+    token: &str,
+    next_attempt_at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        wd::table
+            .filter(wd::id.eq(id))
+            .filter(wd::lease_token.eq(token))
+            .filter(wd::status.eq("pending")),
+    )
+    .set((
+        wd::next_attempt_at.eq(next_attempt_at),
+        wd::attempts.eq(wd::attempts - 1),
+        wd::lease_token.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn payloads(conn: &mut DbConnection, event_ids: &[String]) -> Result<Vec<(String, String)>, DbError> {

@@ -3,14 +3,27 @@
 //! written only while the lease token still matches. A process killed mid-send leaves a lease
 //! that simply runs out; the delivery is then retried, so delivery is at least once and
 //! receivers deduplicate on `webhook-id` (the event id, the same across retries).
+//!
+//! Deliveries proceed independently (issue 13, finding 7): the dispatcher claims what is due and
+//! spawns each attempt as its own task, under a global limit (`Webhooks::concurrency`) and a
+//! per-endpoint limit (`Webhooks::per_endpoint`). It never waits for a batch: a receiver that
+//! hangs holds one of its own endpoint's slots until the timeout, and nothing else. Claims skip
+//! endpoints that are busy or whose circuit is open here, and take at most `per_endpoint`
+//! deliveries of any one endpoint, so a backlog for a sick endpoint never crowds out the others.
+//! Each endpoint has a circuit breaker ([`Breaker`]): after `breaker_threshold` consecutive
+//! failures its deliveries are postponed (not failed) for `breaker_cooldown`, then one probe
+//! goes out. The limits and breakers are per instance.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::WebhookError;
 use super::repo::{self, AttemptResult, DeliveryRow, EndpointRow};
@@ -19,8 +32,14 @@ use super::ssrf::{Guard, GuardedResolver};
 use crate::config::Webhooks;
 use crate::db::{self, Db, write_tx};
 
-/// Longer than the request timeout, so a lease never runs out while its attempt is in flight.
-const LEASE: Duration = Duration::from_secs(60);
+/// The shortest lease. A lease must outlast the attempt, and an attempt may first wait for its
+/// endpoint's slot (at most one timeout, since claims take no more than `per_endpoint` of an
+/// endpoint that has a free slot), so the lease is at least four timeouts.
+const MIN_LEASE: Duration = Duration::from_secs(60);
+
+fn lease(cfg: &Webhooks) -> Duration {
+    MIN_LEASE.max(cfg.timeout.saturating_mul(4))
+}
 
 pub fn client(cfg: &Webhooks) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
@@ -33,7 +52,107 @@ pub fn client(cfg: &Webhooks) -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// Runs until the task is aborted.
+/// A circuit breaker for one endpoint, on this instance.
+#[derive(Debug, Default, Clone)]
+pub struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+    probing: bool,
+}
+
+/// What to do with a claimed delivery, as its endpoint's breaker says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Gate {
+    Send,
+    /// The circuit was open and its cool-down is over: this attempt is the one probe.
+    Probe,
+    /// Hand the delivery back unattempted, due again after this long.
+    Postpone(Duration),
+}
+
+impl Breaker {
+    /// Whether claims should leave this endpoint out: open, or half-open with its probe out.
+    pub fn blocks_claims(&self, now: Instant) -> bool {
+        self.open_until.is_some_and(|until| now < until || self.probing)
+    }
+
+    pub fn gate(&mut self, now: Instant, retry_soon: Duration) -> Gate {
+        match self.open_until {
+            None => Gate::Send,
+            Some(until) if now < until => Gate::Postpone(until - now),
+            Some(_) if self.probing => Gate::Postpone(retry_soon),
+            Some(_) => {
+                self.probing = true;
+                Gate::Probe
+            }
+        }
+    }
+
+    /// Records an attempt's result. Returns `Some(true)` when the circuit just opened (or
+    /// reopened after a failed probe) and `Some(false)` when it just closed.
+    pub fn record(&mut self, ok: bool, now: Instant, threshold: u32, cooldown: Duration) -> Option<bool> {
+        let was_open = self.open_until.is_some();
+        if ok {
+            *self = Self::default();
+            return was_open.then_some(false);
+        }
+        self.failures = self.failures.saturating_add(1);
+        if self.probing || (!was_open && self.failures >= threshold.max(1)) {
+            self.probing = false;
+            self.open_until = Some(now + cooldown);
+            return Some(true);
+        }
+        None
+    }
+
+    /// An attempt that says nothing about the receiver's health (SSRF refusal, 410, disabled)
+    /// frees the probe slot without changing the state.
+    pub fn abandon_probe(&mut self) {
+        self.probing = false;
+    }
+}
+
+struct EndpointState {
+    slots: Arc<Semaphore>,
+    breaker: Breaker,
+}
+
+struct Worker {
+    db: Db,
+    client: reqwest::Client,
+    cfg: Webhooks,
+    global: Arc<Semaphore>,
+    endpoints: Mutex<HashMap<String, EndpointState>>,
+}
+
+impl Worker {
+    fn with_endpoint<T>(&self, id: &str, f: impl FnOnce(&mut EndpointState) -> T) -> T {
+        let mut map = self.endpoints.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = map.entry(id.to_owned()).or_insert_with(|| EndpointState {
+            slots: Arc::new(Semaphore::new(self.cfg.per_endpoint.max(1))),
+            breaker: Breaker::default(),
+        });
+        f(state)
+    }
+
+    /// Endpoints to leave out of the next claim: every slot taken, or the circuit open.
+    fn skipped(&self) -> Vec<String> {
+        let now = Instant::now();
+        let mut map = self.endpoints.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Forget idle, healthy endpoints so the map does not grow with every endpoint ever seen.
+        let per_endpoint = self.cfg.per_endpoint.max(1);
+        map.retain(|_, s| {
+            s.slots.available_permits() < per_endpoint || s.breaker.open_until.is_some() || s.breaker.failures > 0
+        });
+        map.iter()
+            .filter(|(_, s)| s.slots.available_permits() == 0 || s.breaker.blocks_claims(now))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Runs until the task is aborted; aborting it also aborts the attempts in flight (their
+/// leases run out and they are retried).
 pub async fn run(db: Db, cfg: Webhooks) {
     let client = match client(&cfg) {
         Ok(c) => c,
@@ -42,14 +161,23 @@ pub async fn run(db: Db, cfg: Webhooks) {
             return;
         }
     };
-    let mut ticker = tokio::time::interval(cfg.poll_interval);
+    let worker = Arc::new(Worker {
+        global: Arc::new(Semaphore::new(cfg.concurrency.max(1))),
+        endpoints: Mutex::new(HashMap::new()),
+        db,
+        client,
+        cfg,
+    });
+    let mut tasks = JoinSet::new();
+    let mut ticker = tokio::time::interval(worker.cfg.poll_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        while tasks.try_join_next().is_some() {}
         loop {
-            match deliver_due(&db, &client, &cfg).await {
-                // A full batch suggests a backlog: go again without waiting.
-                Ok(n) if n as i64 >= cfg.batch => continue,
+            match dispatch(&worker, &mut tasks).await {
+                // A full claim with room left suggests a backlog: go again without waiting.
+                Ok(again) if again => continue,
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %crate::error::cause_chain(&e), "webhook pass failed; will retry");
@@ -66,52 +194,73 @@ struct Job {
     payload: String,
 }
 
-/// One pass: claim due deliveries and attempt each. Returns how many were attempted.
-pub async fn deliver_due(db: &Db, client: &reqwest::Client, cfg: &Webhooks) -> Result<usize, WebhookError> {
-    let token = uuid::Uuid::new_v4().to_string();
-    let batch = cfg.batch;
-    let claim_token = token.clone();
-    let jobs = db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let now = db::now();
-                let lease_until = now + TimeDelta::from_std(LEASE).unwrap_or(TimeDelta::seconds(60));
-                let deliveries = repo::claim_due(conn, &claim_token, now, lease_until, batch)?;
-                if deliveries.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let endpoint_ids: Vec<String> = deliveries.iter().map(|d| d.endpoint_id.clone()).collect();
-                let event_ids: Vec<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
-                let endpoints: HashMap<String, EndpointRow> = repo::endpoints_by_ids(conn, &endpoint_ids)?
-                    .into_iter()
-                    .map(|e| (e.id.clone(), e))
-                    .collect();
-                let payloads: HashMap<String, String> = repo::payloads(conn, &event_ids)?.into_iter().collect();
-                Ok::<_, WebhookError>(
-                    deliveries
-                        .into_iter()
-                        .filter_map(|d| {
-                            let endpoint = endpoints.get(&d.endpoint_id)?.clone();
-                            let payload = payloads.get(&d.event_id)?.clone();
-                            Some(Job {
-                                delivery: d,
-                                endpoint,
-                                payload,
-                            })
-                        })
-                        .collect::<Vec<_>>(),
-                )
-            })
-        })
-        .await?;
-    let n = jobs.len();
-    let attempts = jobs.into_iter().map(|job| attempt(db, client, cfg, &token, job));
-    for result in futures_util::future::join_all(attempts).await {
-        if let Err(e) = result {
-            tracing::warn!(error = %crate::error::cause_chain(&e), "recording a webhook attempt failed");
-        }
+/// Claims due deliveries, as many as there are free slots, and spawns one task per attempt.
+/// Returns whether to claim again at once (the claim was full and slots are still free).
+async fn dispatch(worker: &Arc<Worker>, tasks: &mut JoinSet<()>) -> Result<bool, WebhookError> {
+    let free = worker.global.available_permits();
+    if free == 0 {
+        return Ok(false);
     }
-    Ok(n)
+    let limit = (free as i64).min(worker.cfg.batch.max(1));
+    let skip = worker.skipped();
+    let token = uuid::Uuid::new_v4().to_string();
+    let jobs = claim(&worker.db, &worker.cfg, &token, limit, skip).await?;
+    let n = jobs.len();
+    for job in jobs {
+        let Ok(global) = worker.global.clone().acquire_owned().await else {
+            break;
+        };
+        let slots = worker.with_endpoint(&job.endpoint.id, |s| s.slots.clone());
+        let worker = worker.clone();
+        let token = token.clone();
+        tasks.spawn(async move {
+            let _global = global;
+            let Ok(_slot) = slots.acquire_owned().await else {
+                return;
+            };
+            if let Err(e) = attempt(&worker, &token, job).await {
+                tracing::warn!(error = %crate::error::cause_chain(&e), "recording a webhook attempt failed");
+            }
+        });
+    }
+    Ok(n as i64 >= limit && worker.global.available_permits() > 0)
+}
+
+async fn claim(db: &Db, cfg: &Webhooks, token: &str, limit: i64, skip: Vec<String>) -> Result<Vec<Job>, WebhookError> {
+    let claim_token = token.to_owned();
+    let lease = TimeDelta::from_std(lease(cfg)).unwrap_or(TimeDelta::seconds(60));
+    let per_endpoint = i64::try_from(cfg.per_endpoint.max(1)).unwrap_or(i64::MAX);
+    db.run(move |conn| {
+        write_tx(conn, |conn| {
+            let now = db::now();
+            let deliveries = repo::claim_due(conn, &claim_token, now, now + lease, limit, per_endpoint, &skip)?;
+            if deliveries.is_empty() {
+                return Ok(Vec::new());
+            }
+            let endpoint_ids: Vec<String> = deliveries.iter().map(|d| d.endpoint_id.clone()).collect();
+            let event_ids: Vec<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
+            let endpoints: HashMap<String, EndpointRow> = repo::endpoints_by_ids(conn, &endpoint_ids)?
+                .into_iter()
+                .map(|e| (e.id.clone(), e))
+                .collect();
+            let payloads: HashMap<String, String> = repo::payloads(conn, &event_ids)?.into_iter().collect();
+            Ok::<_, WebhookError>(
+                deliveries
+                    .into_iter()
+                    .filter_map(|d| {
+                        let endpoint = endpoints.get(&d.endpoint_id)?.clone();
+                        let payload = payloads.get(&d.event_id)?.clone();
+                        Some(Job {
+                            delivery: d,
+                            endpoint,
+                            payload,
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+    })
+    .await
 }
 
 /// What the receiver did, classified.
@@ -181,92 +330,132 @@ async fn send(client: &reqwest::Client, guard: &Guard, job: &Job) -> Result<Outc
     })
 }
 
-async fn attempt(db: &Db, client: &reqwest::Client, cfg: &Webhooks, token: &str, job: Job) -> Result<(), WebhookError> {
+async fn attempt(worker: &Worker, token: &str, job: Job) -> Result<(), WebhookError> {
+    let cfg = &worker.cfg;
+    let endpoint_id = job.endpoint.id.clone();
+    let gate = worker.with_endpoint(&endpoint_id, |s| s.breaker.gate(Instant::now(), cfg.poll_interval));
+    if let Gate::Postpone(wait) = gate {
+        let (id, token) = (job.delivery.id.clone(), token.to_owned());
+        let until = db::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(30));
+        worker
+            .db
+            .run(move |conn| repo::release(conn, &id, &token, until))
+            .await?;
+        return Ok(());
+    }
     let guard = Guard::new(cfg.allow.clone());
-    let outcome = send(client, &guard, &job).await?;
+    let outcome = send(&worker.client, &guard, &job).await?;
+    let healthy = match &outcome {
+        Outcome::Delivered(_) => Some(true),
+        Outcome::Retry { .. } => Some(false),
+        Outcome::Gone | Outcome::Refused(_) => None,
+    };
+    let change = worker.with_endpoint(&endpoint_id, |s| match healthy {
+        Some(ok) => s
+            .breaker
+            .record(ok, Instant::now(), cfg.breaker_threshold, cfg.breaker_cooldown),
+        None => {
+            s.breaker.abandon_probe();
+            None
+        }
+    });
+    match change {
+        Some(true) => tracing::warn!(
+            endpoint_id = %endpoint_id,
+            cooldown_ms = cfg.breaker_cooldown.as_millis() as u64,
+            "webhook endpoint keeps failing: circuit open, its deliveries are postponed"
+        ),
+        Some(false) => tracing::info!(endpoint_id = %endpoint_id, "webhook endpoint recovered: circuit closed"),
+        None => {}
+    }
     let cfg = cfg.clone();
     let token = token.to_owned();
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let now = db::now();
-            let d = &job.delivery;
-            let recorded = match outcome {
-                Outcome::Delivered(status) => repo::finish_attempt(
-                    conn,
-                    &d.id,
-                    &token,
-                    &AttemptResult {
-                        status: "delivered",
-                        next_attempt_at: now,
-                        last_status: Some(i32::from(status)),
-                        last_error: None,
-                        delivered_at: Some(now),
-                    },
-                )?,
-                Outcome::Gone => {
-                    let reason = "the endpoint answered 410 Gone";
-                    if repo::disable_endpoint(conn, &d.endpoint_id, reason, now)? {
-                        tracing::info!(endpoint_id = %d.endpoint_id, "webhook endpoint disabled after 410 Gone");
+    worker
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let now = db::now();
+                let d = &job.delivery;
+                let recorded = match outcome {
+                    Outcome::Delivered(status) => repo::finish_attempt(
+                        conn,
+                        &d.id,
+                        &token,
+                        &AttemptResult {
+                            status: "delivered",
+                            next_attempt_at: now,
+                            last_status: Some(i32::from(status)),
+                            last_error: None,
+                            delivered_at: Some(now),
+                        },
+                    )?,
+                    Outcome::Gone => {
+                        let reason = "the endpoint answered 410 Gone";
+                        if repo::disable_endpoint(conn, &d.endpoint_id, reason, now)? {
+                            tracing::info!(endpoint_id = %d.endpoint_id, "webhook endpoint disabled after 410 Gone");
+                        }
+                        repo::finish_attempt(
+                            conn,
+                            &d.id,
+                            &token,
+                            &AttemptResult {
+                                status: "failed",
+                                next_attempt_at: now,
+                                last_status: Some(410),
+                                last_error: Some("410 Gone: endpoint disabled"),
+                                delivered_at: None,
+                            },
+                        )?
                     }
-                    repo::finish_attempt(
+                    Outcome::Refused(why) => repo::finish_attempt(
                         conn,
                         &d.id,
                         &token,
                         &AttemptResult {
                             status: "failed",
                             next_attempt_at: now,
-                            last_status: Some(410),
-                            last_error: Some("410 Gone: endpoint disabled"),
+                            last_status: None,
+                            last_error: Some(&why),
                             delivered_at: None,
                         },
-                    )?
+                    )?,
+                    Outcome::Retry {
+                        status,
+                        error,
+                        retry_after,
+                    } => {
+                        let next = next_attempt(&cfg, d.attempts, retry_after, now);
+                        // `window_start` is the first attempt (set by the claim), so time spent
+                        // queued does not count; and every delivery gets `min_attempts` attempts.
+                        let horizon_end =
+                            d.window_start + TimeDelta::from_std(cfg.horizon).unwrap_or(TimeDelta::days(3));
+                        let exhausted = next > horizon_end && d.attempts >= cfg.min_attempts;
+                        let error = if exhausted {
+                            format!("retries exhausted after {} attempts; last: {error}", d.attempts)
+                        } else {
+                            error
+                        };
+                        repo::finish_attempt(
+                            conn,
+                            &d.id,
+                            &token,
+                            &AttemptResult {
+                                status: if exhausted { "failed" } else { "pending" },
+                                next_attempt_at: if exhausted { now } else { next },
+                                last_status: status.map(i32::from),
+                                last_error: Some(&error),
+                                delivered_at: None,
+                            },
+                        )?
+                    }
+                };
+                if !recorded {
+                    tracing::warn!(delivery_id = %d.id, "the delivery lease ran out before its attempt was recorded");
                 }
-                Outcome::Refused(why) => repo::finish_attempt(
-                    conn,
-                    &d.id,
-                    &token,
-                    &AttemptResult {
-                        status: "failed",
-                        next_attempt_at: now,
-                        last_status: None,
-                        last_error: Some(&why),
-                        delivered_at: None,
-                    },
-                )?,
-                Outcome::Retry {
-                    status,
-                    error,
-                    retry_after,
-                } => {
-                    let next = next_attempt(&cfg, d.attempts, retry_after, now);
-                    let horizon_end = d.window_start + TimeDelta::from_std(cfg.horizon).unwrap_or(TimeDelta::days(3));
-                    let exhausted = next > horizon_end;
-                    let error = if exhausted {
-                        format!("retries exhausted after {} attempts; last: {error}", d.attempts)
-                    } else {
-                        error
-                    };
-                    repo::finish_attempt(
-                        conn,
-                        &d.id,
-                        &token,
-                        &AttemptResult {
-                            status: if exhausted { "failed" } else { "pending" },
-                            next_attempt_at: if exhausted { now } else { next },
-                            last_status: status.map(i32::from),
-                            last_error: Some(&error),
-                            delivered_at: None,
-                        },
-                    )?
-                }
-            };
-            if !recorded {
-                tracing::warn!(delivery_id = %d.id, "the delivery lease ran out before its attempt was recorded");
-            }
-            Ok::<_, WebhookError>(())
+                Ok::<_, WebhookError>(())
+            })
         })
-    })
-    .await
+        .await
 }
 
 /// Exponential backoff with "equal jitter": the n-th retry waits between half and all of
@@ -313,6 +502,64 @@ mod tests {
             let d = backoff(&cfg, attempt);
             assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
         }
+    }
+
+    #[test]
+    fn the_breaker_opens_after_consecutive_failures_and_probes_after_the_cooldown() {
+        let (threshold, cooldown, soon) = (3, Duration::from_secs(30), Duration::from_millis(50));
+        let t0 = Instant::now();
+        let mut b = Breaker::default();
+        assert_eq!(b.record(false, t0, threshold, cooldown), None);
+        assert_eq!(
+            b.record(true, t0, threshold, cooldown),
+            None,
+            "a success resets the count"
+        );
+        assert_eq!(b.record(false, t0, threshold, cooldown), None);
+        assert_eq!(b.record(false, t0, threshold, cooldown), None);
+        assert!(!b.blocks_claims(t0));
+        assert_eq!(b.gate(t0, soon), Gate::Send);
+        assert_eq!(
+            b.record(false, t0, threshold, cooldown),
+            Some(true),
+            "third in a row opens it"
+        );
+        assert!(b.blocks_claims(t0));
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(
+            b.gate(t1, soon),
+            Gate::Postpone(Duration::from_secs(20)),
+            "postponed, not failed"
+        );
+        // After the cool-down: one probe; others wait for it.
+        let t2 = t0 + Duration::from_secs(31);
+        assert!(!b.blocks_claims(t2));
+        assert_eq!(b.gate(t2, soon), Gate::Probe);
+        assert!(b.blocks_claims(t2), "no more claims while the probe is out");
+        assert_eq!(b.gate(t2, soon), Gate::Postpone(soon));
+        // A failed probe opens it again for a full cool-down.
+        assert_eq!(b.record(false, t2, threshold, cooldown), Some(true));
+        assert_eq!(
+            b.gate(t2 + Duration::from_secs(1), soon),
+            Gate::Postpone(Duration::from_secs(29))
+        );
+        // A successful probe closes it.
+        let t3 = t2 + Duration::from_secs(31);
+        assert_eq!(b.gate(t3, soon), Gate::Probe);
+        assert_eq!(b.record(true, t3, threshold, cooldown), Some(false));
+        assert_eq!(b.gate(t3, soon), Gate::Send);
+        assert!(!b.blocks_claims(t3));
+    }
+
+    #[test]
+    fn a_probe_that_says_nothing_about_health_frees_the_probe_slot() {
+        let t0 = Instant::now();
+        let mut b = Breaker::default();
+        b.record(false, t0, 1, Duration::from_secs(1));
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(b.gate(t1, Duration::ZERO), Gate::Probe);
+        b.abandon_probe();
+        assert_eq!(b.gate(t1, Duration::ZERO), Gate::Probe);
     }
 
     #[test]

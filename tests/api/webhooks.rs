@@ -60,6 +60,9 @@ struct Hit {
 
 type Behaviour = Arc<dyn Fn(usize) -> (u16, Vec<(&'static str, String)>) + Send + Sync>;
 
+/// A behaviour's status meaning: hang for 20 s without answering, then close.
+const HANG: u16 = 0;
+
 /// A tiny HTTP/1.1 server: answers each request as `behaviour(request number)` says.
 struct Receiver {
     addr: SocketAddr,
@@ -126,6 +129,18 @@ impl Receiver {
                         *c
                     };
                     let (status, extra) = behaviour(n);
+                    if status == HANG {
+                        // Keep the connection open without answering, then drop it.
+                        h.lock().unwrap().push(Hit {
+                            at: Instant::now(),
+                            verified_by: Vec::new(),
+                            id: headers.get("webhook-id").cloned().unwrap_or_default(),
+                            body: Value::Null,
+                            answered: HANG,
+                        });
+                        tokio::time::sleep(Duration::from_secs(20)).await;
+                        return;
+                    }
                     let id = headers.get("webhook-id").cloned().unwrap_or_default();
                     let ts = headers.get("webhook-timestamp").cloned().unwrap_or_default();
                     let sig = headers.get("webhook-signature").cloned().unwrap_or_default();
@@ -417,6 +432,95 @@ async fn internal_addresses_are_refused_at_registration_unless_allow_listed() {
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 }
 
+/// The IPv6 forms of internal IPv4 addresses found accepted by the independent test round
+/// (issue 13, finding 3), and siblings of the same class.
+const IPV6_FORMS_OF_INTERNAL_IPV4: &[&str] = &[
+    "http://[::7f00:1]/hook",
+    "http://[::a9fe:a9fe]/latest/meta-data/",
+    "http://[::ffff:0:a9fe:a9fe]/hook",
+    "http://[64:ff9b:1::a9fe:a9fe]/hook",
+    "http://[64:ff9b::a9fe:a9fe]/hook",
+    "http://[2002:a9fe:a9fe::]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://[2002:a00:1::]/hook",
+    "http://[2001:0:4136:e378::5601:5601]/hook", // Teredo, client 169.254.169.254
+    "http://[2001:4860::5efe:a9fe:a9fe]/hook",   // ISATAP
+];
+
+#[tokio::test]
+async fn ipv6_forms_of_internal_ipv4_addresses_are_refused_at_registration() {
+    // Loopback allow-listed as in every webhook test: the metadata address stays refused.
+    let app = spawn_app_with(|s| s.webhooks.allow = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    app.register_engine("engine-1").await;
+    let strict = spawn_app().await;
+    strict.register_engine("engine-1").await;
+    for url in IPV6_FORMS_OF_INTERNAL_IPV4 {
+        let refused_by_strict = !url.contains("7f00:1");
+        for (app, must_refuse) in [(&strict, true), (&app, refused_by_strict)] {
+            let res = app
+                .post_json(
+                    "/v1/engines/engine-1/endpoints",
+                    &app.token_for(Role::Admin),
+                    &json!({"url": url}),
+                )
+                .await;
+            if must_refuse {
+                let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+                assert_eq!(body["errors"][0]["pointer"], "/url", "{url}");
+                assert!(
+                    body["errors"][0]["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("internal address"),
+                    "{url}: {body}"
+                );
+            } else {
+                // The allow-listed 127.0.0.1 admits its own IPv6 forms (docs/SECURITY.md).
+                assert_eq!(res.status(), StatusCode::CREATED, "{url}");
+            }
+        }
+    }
+}
+
+/// The same forms, written into the table behind the registration check, are refused when
+/// sending, before any connection is made.
+#[tokio::test]
+async fn ipv6_forms_of_internal_ipv4_addresses_are_refused_at_send_time() {
+    let app = spawn_app_with(|s| s.webhooks.poll_interval = Duration::from_millis(20)).await;
+    app.register_engine("engine-1").await;
+    let urls: Vec<String> = IPV6_FORMS_OF_INTERNAL_IPV4.iter().map(|u| (*u).to_owned()).collect();
+    let n = urls.len();
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use recourse::db::schema::webhook_endpoints::dsl as e;
+        let now = recourse::db::now();
+        for (i, url) in urls.into_iter().enumerate() {
+            diesel::insert_into(e::webhook_endpoints)
+                .values((
+                    e::id.eq(format!("sneaky-{i}")),
+                    e::engine_id.eq("engine-1"),
+                    e::url.eq(url),
+                    e::secret.eq(recourse::webhooks::signing::generate_secret()),
+                    e::status.eq("active"),
+                    e::created_at.eq(now),
+                    e::updated_at.eq(now),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+    .await;
+    app.queued_appeal("x-1", "subject-1").await;
+    let d = wait_until(&app, "refusals", 10, |d| all_status(d, n, "failed")).await;
+    for delivery in &d {
+        let error = delivery["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("SSRF") && error.contains("internal address"),
+            "{delivery}"
+        );
+    }
+}
+
 /// An endpoint that got into the table without the registration check (or whose allow-list
 /// entry was since removed) is still refused when sending.
 #[tokio::test]
@@ -684,4 +788,165 @@ async fn webhooks_about_a_restricted_subject_wait_until_the_restriction_is_lifte
     let hits = receiver.hits();
     let filed_hit = hits.iter().find(|h| h.body["type"] == "appeal.filed").unwrap();
     assert_eq!(filed_hit.body["data"]["appeal_id"], appeal["id"]);
+}
+
+/// Registers `engine` and an endpoint for it pointing at `receiver`.
+async fn register_for(app: &TestApp, engine: &str, receiver: &Receiver) {
+    app.register_engine(engine).await;
+    let res = app
+        .post_json(
+            &format!("/v1/engines/{engine}/endpoints"),
+            &app.token_for(Role::Admin),
+            &json!({"url": receiver.url()}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let body: Value = res.json().await.unwrap();
+    receiver
+        .secrets
+        .lock()
+        .unwrap()
+        .push(body["secret"].as_str().unwrap().to_owned());
+}
+
+/// Queues `n` events for each engine through the outbox, as the services do, in one
+/// transaction, so every delivery is due at the same moment.
+async fn enqueue_events(app: &TestApp, engines: &[&str], n: usize) {
+    let engines: Vec<String> = engines.iter().map(|e| (*e).to_owned()).collect();
+    app.db
+        .run(move |c| {
+            recourse::db::write_tx(c, |c| {
+                for engine in &engines {
+                    for i in 0..n {
+                        recourse::outbox::enqueue(c, "test.load", Some(engine), None, json!({"n": i}))?;
+                    }
+                }
+                Ok::<_, recourse::db::DbError>(())
+            })
+        })
+        .await
+        .unwrap();
+}
+
+/// Deliveries of `engine` by status: (delivered, failed).
+async fn delivery_counts(app: &TestApp, engine: &str) -> (i64, i64) {
+    let engine = engine.to_owned();
+    app.with_db(move |c| {
+        use diesel::prelude::*;
+        use recourse::db::schema::webhook_deliveries::dsl as d;
+        let count = |c: &mut recourse::db::DbConnection, status: &str| {
+            d::webhook_deliveries
+                .filter(d::engine_id.eq(&engine))
+                .filter(d::status.eq(status.to_owned()))
+                .count()
+                .get_result::<i64>(c)
+        };
+        Ok((count(c, "delivered")?, count(c, "failed")?))
+    })
+    .await
+}
+
+/// The delivery settings of the load test: the production defaults for concurrency (64 in
+/// all, 8 per endpoint) and the breaker threshold (10 failures), with shorter waits so the test
+/// takes minutes, not hours: a 5 s timeout (15 s in production), 250 ms first backoff capped at
+/// 5 s, a 2 s breaker cool-down, and the 3-minute horizon of the independent test round.
+fn load_settings(s: &mut recourse::config::Settings) {
+    s.webhooks.allow = vec!["127.0.0.1/32".parse().unwrap()];
+    s.webhooks.poll_interval = Duration::from_millis(50);
+    s.webhooks.base_backoff = Duration::from_millis(250);
+    s.webhooks.max_backoff = Duration::from_secs(5);
+    s.webhooks.timeout = Duration::from_secs(5);
+    s.webhooks.horizon = Duration::from_secs(180);
+    s.webhooks.breaker_cooldown = Duration::from_secs(2);
+}
+
+/// Issue 13, finding 7: one receiver that answers 500 to half the attempts and hangs 20 s on a
+/// tenth stalled every engine's deliveries. Now its 500 events all arrive within 3 minutes,
+/// and a healthy endpoint gets its 500 about as fast as when it is alone.
+#[tokio::test]
+async fn a_slow_failing_receiver_does_not_hold_up_a_healthy_one() {
+    const EVENTS: usize = 500;
+    let all_in = |(delivered, _): (i64, i64)| delivered == EVENTS as i64;
+
+    // The healthy receiver alone, for comparison.
+    let alone = {
+        let app = spawn_app_with(load_settings).await;
+        let well = Receiver::start(always(204)).await;
+        register_for(&app, "engine-well", &well).await;
+        enqueue_events(&app, &["engine-well"], EVENTS).await;
+        let start = Instant::now();
+        while !all_in(delivery_counts(&app, "engine-well").await) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the healthy receiver alone is slow"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        start.elapsed()
+    };
+
+    let app = spawn_app_with(load_settings).await;
+    let sick = Receiver::start(Arc::new(|n| match n {
+        n if n % 10 == 0 => (HANG, Vec::new()),
+        n if n % 2 == 1 => (500, Vec::new()),
+        _ => (204, Vec::new()),
+    }))
+    .await;
+    let well = Receiver::start(always(204)).await;
+    register_for(&app, "engine-sick", &sick).await;
+    register_for(&app, "engine-well", &well).await;
+    // The sick endpoint's events are queued first, so they are the oldest due.
+    enqueue_events(&app, &["engine-sick", "engine-well"], EVENTS).await;
+    let start = Instant::now();
+    let (mut well_done, mut sick_done, mut sick_when_well_done) = (None, None, 0);
+    while sick_done.is_none() || well_done.is_none() {
+        let (sick_counts, well_counts) = (
+            delivery_counts(&app, "engine-sick").await,
+            delivery_counts(&app, "engine-well").await,
+        );
+        assert_eq!((sick_counts.1, well_counts.1), (0, 0), "no delivery failed");
+        if well_done.is_none() && all_in(well_counts) {
+            well_done = Some(start.elapsed());
+            sick_when_well_done = sick_counts.0;
+        }
+        if sick_done.is_none() && all_in(sick_counts) {
+            sick_done = Some(start.elapsed());
+        }
+        assert!(
+            well_done.is_some() || start.elapsed() < Duration::from_secs(30),
+            "the healthy endpoint is held up: {well_counts:?} after 30 s (sick {sick_counts:?})"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(200),
+            "not done after 200 s: sick {sick_counts:?}, healthy {well_counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (well_done, sick_done) = (well_done.unwrap(), sick_done.unwrap());
+    let sick_hits = sick.hits();
+    let hung = sick_hits.iter().filter(|h| h.answered == HANG).count();
+    let failed = sick_hits.iter().filter(|h| h.answered == 500).count();
+    println!(
+        "webhook load: healthy alone {alone:.1?}; with the sick one: healthy {well_done:.1?} \
+         (sick had {sick_when_well_done}/{EVENTS} then), sick {sick_done:.1?} \
+         after {} attempts ({failed} answered 500, {hung} hung)",
+        sick_hits.len()
+    );
+    assert!(
+        well_done <= Duration::from_secs(30),
+        "healthy endpoint took {well_done:?}"
+    );
+    assert!(
+        sick_when_well_done < EVENTS as i64,
+        "the sick endpoint was still struggling when the healthy one was done"
+    );
+    assert!(
+        sick_done <= Duration::from_secs(180),
+        "sick endpoint took {sick_done:?}"
+    );
+    for receiver in [&sick, &well] {
+        let acks = receiver.acks();
+        assert_eq!(acks.len(), EVENTS);
+        assert!(acks.values().all(|n| *n == 1), "an event was acknowledged twice");
+    }
 }

@@ -1,0 +1,7 @@
+DROP TRIGGER audit_checkpoints_no_truncate ON audit_checkpoints;
+DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP TRIGGER audit_log_insert_unsealed ON audit_log;
+DROP FUNCTION audit_log_guard();
+DROP FUNCTION audit_append_only();

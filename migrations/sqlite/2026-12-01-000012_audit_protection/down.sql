@@ -1,0 +1,5 @@
+DROP TRIGGER audit_checkpoints_append_only_delete;
+DROP TRIGGER audit_checkpoints_append_only_update;
+DROP TRIGGER audit_log_append_only_delete;
+DROP TRIGGER audit_log_append_only_update;
+DROP TRIGGER audit_log_insert_unsealed;
