@@ -818,7 +818,13 @@ async fn enqueue_events(app: &TestApp, engines: &[&str], n: usize) {
             recourse::db::write_tx(c, |c| {
                 for engine in &engines {
                     for i in 0..n {
-                        recourse::outbox::enqueue(c, "test.load", Some(engine), None, json!({"n": i}))?;
+                        recourse::outbox::enqueue(
+                            c,
+                            recourse::outbox::EventKind::ModelSuspended,
+                            Some(engine),
+                            recourse::outbox::About::Nobody,
+                            json!({"n": i}),
+                        )?;
                     }
                 }
                 Ok::<_, recourse::db::DbError>(())
