@@ -110,6 +110,21 @@ pub struct ServeArgs {
     /// How long a rotated-out webhook secret keeps signing alongside the new one.
     #[arg(long, env = "RECOURSE_WEBHOOK_SECRET_GRACE", default_value = "24h", value_parser = humantime::parse_duration)]
     pub webhook_secret_grace: Duration,
+    /// Attempts every webhook delivery gets before the horizon may fail it.
+    #[arg(long, env = "RECOURSE_WEBHOOK_MIN_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub webhook_min_attempts: i32,
+    /// Webhook attempts in flight at once, per instance, over all endpoints.
+    #[arg(long, env = "RECOURSE_WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub webhook_concurrency: u16,
+    /// Webhook attempts in flight at once, per instance, to one endpoint.
+    #[arg(long, env = "RECOURSE_WEBHOOK_PER_ENDPOINT", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub webhook_per_endpoint: u16,
+    /// Consecutive failures after which an endpoint's circuit opens (its deliveries wait).
+    #[arg(long, env = "RECOURSE_WEBHOOK_BREAKER_THRESHOLD", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_breaker_threshold: u32,
+    /// How long an open circuit waits before one probe is sent.
+    #[arg(long, env = "RECOURSE_WEBHOOK_BREAKER_COOLDOWN", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub webhook_breaker_cooldown: Duration,
     /// How often new audit entries are sealed into a hash-chained checkpoint.
     #[arg(long, env = "RECOURSE_SEAL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub seal_interval: Duration,
@@ -221,6 +236,11 @@ async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     settings.webhooks.max_backoff = args.webhook_max_backoff;
     settings.webhooks.horizon = args.webhook_horizon;
     settings.webhooks.secret_grace = args.webhook_secret_grace;
+    settings.webhooks.min_attempts = args.webhook_min_attempts;
+    settings.webhooks.concurrency = usize::from(args.webhook_concurrency);
+    settings.webhooks.per_endpoint = usize::from(args.webhook_per_endpoint);
+    settings.webhooks.breaker_threshold = args.webhook_breaker_threshold;
+    settings.webhooks.breaker_cooldown = args.webhook_breaker_cooldown;
     settings.workflow.seal_interval = args.seal_interval;
     settings.ui.secure_cookies = args.ui_secure_cookies;
     settings.ui.session_ttl = args.ui_session_ttl;
