@@ -61,17 +61,11 @@ pub struct Retained {
 }
 
 /// A decision kept, after an erasure request, only because the law requires it (Art. 17(3)(b)).
-#[derive(Debug, Clone, Serialize, diesel::Queryable, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LegalHold {
     pub decision_id: String,
     pub reason: String,
-    #[serde(serialize_with = "as_utc")]
-    #[schema(value_type = DateTime<Utc>)]
-    pub held_until: chrono::NaiveDateTime,
-}
-
-fn as_utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
+    pub held_until: DateTime<Utc>,
 }
 
 fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<ErasureReport, AppealError> {

@@ -205,11 +205,19 @@ pub fn scrub(
 
 /// The decisions of a subject kept under a legal hold after an erasure request.
 pub fn legal_holds_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<super::erasure::LegalHold>, DbError> {
-    Ok(legal_holds::table
+    let rows: Vec<(String, String, chrono::NaiveDateTime)> = legal_holds::table
         .filter(legal_holds::subject_id.eq(subject_id))
         .select((legal_holds::decision_id, legal_holds::reason, legal_holds::held_until))
         .order(legal_holds::decision_id.asc())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(decision_id, reason, until)| super::erasure::LegalHold {
+            decision_id,
+            reason,
+            held_until: until.and_utc(),
+        })
+        .collect())
 }
 
 /// Records that a decision is kept under a legal hold after an erasure request, so that it is
