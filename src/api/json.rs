@@ -124,9 +124,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
-/// Refuses a body whose arrays and objects nest deeper than `max` with 400 `json_too_deep`, and
-/// one with a NUL character (`\u0000`) in any string with 400 `invalid_character`: PostgreSQL
-/// cannot store NUL in text, and SQLite would, so it is refused here, the same on both backends.
+/// Refuses a body whose arrays and objects nest deeper than `max` with 400 `json_too_deep`.
 /// One pass over the bytes, no recursion and no allocation, before any deserialising: a body of
 /// 60,000 opening brackets is refused as cheaply as a short one. serde_json's own recursion
 /// limit (128) stays as a second line of defence. Malformed JSON is left for the parser to name.
@@ -135,14 +133,6 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
     for (offset, &b) in bytes.iter().enumerate() {
         if in_string {
             match b {
-                b'u' if escaped && bytes.get(offset + 1..offset + 5) == Some(b"0000") => {
-                    return Err(crate::error::ApiError::bad_request(
-                        "invalid_character",
-                        format!(
-                            "a string in the body contains a NUL character (\\u0000, at byte {offset}), which text cannot hold"
-                        ),
-                    ));
-                }
                 _ if escaped => escaped = false,
                 b'\\' => escaped = true,
                 b'"' => in_string = false,
@@ -170,8 +160,8 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
 
 /// Deserialises `bytes`, turning serde's error into a 400 or a 422 with a pointer. The whole
 /// body is first read once as plain JSON, so a syntax error anywhere (a truncated body) is a 400
-/// `malformed_json` before any field is judged, and a key repeated in any object is a 422 at
-/// that key, whether the target type would have noticed it or kept the last one.
+/// `malformed_json` before any field is judged, and a key repeated in any object, or a string or
+/// key holding NUL, is a 422 at that place, whether the target type would have noticed it or not.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     unique_keys::check(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -190,12 +180,23 @@ mod unique_keys {
     use crate::domain::validation::escape_pointer_token;
     use crate::error::ApiError;
 
-    /// Where the walk is, and the first repeated key found.
+    /// Where the walk is, and the first refusal found there.
     #[derive(Default)]
     struct Walk {
         path: Vec<String>,
-        repeated: Option<String>,
+        refused: Option<(String, &'static str)>,
     }
+
+    impl Walk {
+        fn refuse(&mut self, why: &'static str) {
+            self.refused = Some((format!("/{}", self.path.join("/")), why));
+        }
+    }
+
+    const REPEATED: &str = "appears twice in the same object; send each key once";
+    /// PostgreSQL cannot store NUL in text (SQLite can): it is refused here, the same on both.
+    const NUL: &str = "must not contain a NUL character (\\u0000)";
+    const NUL_KEY: &str = "has a key with a NUL character (\\u0000)";
 
     #[derive(Clone, Copy)]
     struct Node<'a>(&'a RefCell<Walk>);
@@ -225,7 +226,11 @@ mod unique_keys {
         fn visit_f64<E>(self, _: f64) -> Result<(), E> {
             Ok(())
         }
-        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+            if v.contains('\0') {
+                self.0.borrow_mut().refuse(NUL);
+                return Err(E::custom("NUL"));
+            }
             Ok(())
         }
         fn visit_unit<E>(self) -> Result<(), E> {
@@ -249,9 +254,14 @@ mod unique_keys {
             let mut seen = HashSet::new();
             while let Some(key) = map.next_key::<String>()? {
                 let mut walk = self.0.borrow_mut();
+                // Refused at its object: a pointer never carries the NUL itself.
+                if key.contains('\0') {
+                    walk.refuse(NUL_KEY);
+                    return Err(de::Error::custom("NUL"));
+                }
                 walk.path.push(escape_pointer_token(&key));
                 if !seen.insert(key) {
-                    walk.repeated = Some(format!("/{}", walk.path.join("/")));
+                    walk.refuse(REPEATED);
                     return Err(de::Error::custom("repeated key"));
                 }
                 drop(walk);
@@ -268,12 +278,9 @@ mod unique_keys {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let result = Node(&walk).deserialize(&mut de).and_then(|()| de.end());
         let walk = walk.into_inner();
-        match (result, walk.repeated) {
+        match (result, walk.refused) {
             (Ok(()), _) => Ok(()),
-            (Err(_), Some(pointer)) => Err(ApiError::invalid_field(
-                pointer,
-                "appears twice in the same object; send each key once",
-            )),
+            (Err(_), Some((pointer, why))) => Err(ApiError::invalid_field(pointer, why)),
             // The path still names where the walk stopped, for the one syntax error that is
             // about a field: a number out of range.
             (Err(e), None) => {
@@ -425,15 +432,19 @@ mod tests {
     }
 
     #[test]
-    fn a_nul_escape_in_any_string_is_refused_but_an_escaped_backslash_is_not() {
-        assert!(check_depth(br#"{"a":"x\u0000y"}"#, 8).is_err());
-        assert!(check_depth(br#"{"k\u0000":1}"#, 8).is_err());
-        assert!(
-            check_depth(br#"{"a":"x\\u0000y"}"#, 8).is_ok(),
-            "a backslash, then u0000"
+    fn a_nul_in_any_string_or_key_is_refused_where_it_is_but_an_escaped_backslash_is_not() {
+        let at = |body: &[u8]| match parse::<serde_json::Value>(body) {
+            Err(ApiError::Validation(errors)) => Some(errors[0].pointer.clone()),
+            _ => None,
+        };
+        assert_eq!(at(br#"{"a":"x\u0000y"}"#).as_deref(), Some("/a"));
+        assert_eq!(
+            at(br#"{"a":[1,{"k\u0000":1}]}"#).as_deref(),
+            Some("/a/1"),
+            "at the key's object"
         );
-        assert!(check_depth(br#"{"a":"\u00001"}"#, 8).is_err());
-        assert!(check_depth(br#"{"a":"\u0001"}"#, 8).is_ok());
+        assert_eq!(at(br#"{"a":"x\\u0000y"}"#), None, "a backslash, then u0000");
+        assert_eq!(at(br#"{"a":"\u0001"}"#), None);
     }
 
     #[test]

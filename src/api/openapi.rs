@@ -104,7 +104,7 @@ fn scalar_map_schema(min_properties: usize, nullable: bool) -> utoipa::openapi::
         .schema_type(Type::String)
         .min_length(Some(1))
         .max_length(Some(128))
-        .pattern(Some(r"\S"))
+        .pattern(Some(r"^[^\x00]*[^\s\x00][^\x00]*$"))
         .build();
     let value = ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([
@@ -433,7 +433,7 @@ impl Contract {
 pub const NO_NUL: &str = r"^[^\x00]*$";
 
 /// Every text that reaches the database is refused with a NUL in it (PostgreSQL cannot store one;
-/// see `api::json::check_depth` and `api::refuse_nul_in_url`). So every string schema in the
+/// see `api::json::parse` and `api::refuse_nul_in_url`). So every string schema in the
 /// document that has no pattern, format or fixed values of its own says so with [`NO_NUL`], and
 /// a request that is valid by the document is one the service accepts.
 fn refuse_nul_in_every_string(node: &mut Value) {

@@ -145,7 +145,7 @@ pub fn rationale_problem(text: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewDraft {
-    #[schema(pattern = r"\S")]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     pub lease_token: String,
     pub outcome: ReviewOutcome,
     #[serde(default)]

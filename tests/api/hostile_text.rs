@@ -1,7 +1,8 @@
 //! Text that one backend cannot store (issue 13, finding 2): a NUL in any path, query, body,
 //! form or token subject used to reach PostgreSQL and come back as a 500 ("invalid byte sequence
 //! for encoding UTF8: 0x00"), while SQLite answered 404 or 200. It is refused at the edge now,
-//! with the same 4xx on both backends, and nothing is stored.
+//! with the same 4xx on both backends (400 in a path or query, 422 at its pointer in a body), and
+//! nothing is stored.
 
 use recourse::domain::Role;
 use reqwest::StatusCode;
@@ -10,7 +11,7 @@ use serde_json::json;
 use crate::helpers::{appeal_body, assert_problem, decision_body, spawn_app};
 
 #[tokio::test]
-async fn a_nul_character_anywhere_is_a_400_on_both_backends() {
+async fn a_nul_character_anywhere_is_a_4xx_on_both_backends() {
     let app = spawn_app().await;
     let decision = app.decision_for("n-1", "subject-1").await;
     let (dpo, admin, reviewer, subject) = (
@@ -85,8 +86,38 @@ async fn a_nul_character_anywhere_is_a_400_on_both_backends() {
             _ => app.client.post(app.url(&path)),
         };
         let res = request.bearer_auth(token).json(&body).send().await.unwrap();
-        assert_problem(res, StatusCode::BAD_REQUEST, "invalid_character").await;
+        // In a body the refusal points at the string or key that holds the NUL.
+        let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let pointer = &crate::helpers::pointers(&problem)[0];
+        assert!(
+            problem["errors"][0]["detail"].as_str().unwrap().contains("NUL"),
+            "{problem}"
+        );
+        assert!(
+            [
+                "/description",
+                "/statement",
+                "/corrected_inputs",
+                "/grounds",
+                "/reason",
+                "/explanation/inputs/employer"
+            ]
+            .contains(&pointer.as_str()),
+            "{path}: {pointer}"
+        );
     }
+    // A batch item with a NUL is refused with the batch, at its pointer.
+    let mut item = decision_body("n-3", "subject-1");
+    item["outcome"] = json!("declined\u{0}");
+    let res = app
+        .post_json(
+            "/v1/decisions/batch",
+            &app.token(Role::Engine, "engine-1"),
+            &json!({"decisions": [item]}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(crate::helpers::pointers(&problem), ["/decisions/0/outcome"]);
 
     // A token whose subject holds a NUL is not a principal.
     let res = app
