@@ -219,11 +219,44 @@ impl ValidReview {
             rectified_inputs: draft.rectified_inputs,
         })
     }
+
+    /// An overturn or amend must change the outcome in force; one that names that same outcome
+    /// would be counted and told as a reversal that reverses nothing (DSA Art. 20, GDPR
+    /// Art. 12(4)).
+    pub fn check_against(&self, outcome_in_force: &str) -> Result<(), FieldError> {
+        if self.outcome.changes_outcome() && self.new_outcome.as_deref() == Some(outcome_in_force) {
+            return Err(FieldError::new(
+                "/new_outcome",
+                format!(
+                    "{outcome_in_force:?} is already the outcome in force, so nothing would be overturned or \
+amended; record an uphold instead"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overturn_or_amend_must_change_the_outcome_in_force() {
+        let review = |outcome, new: Option<&str>| ValidReview {
+            lease_token: "t".into(),
+            outcome,
+            new_outcome: new.map(str::to_owned),
+            rationale: String::new(),
+            factors_considered: Vec::new(),
+            rectified_inputs: None,
+        };
+        for outcome in [ReviewOutcome::Overturn, ReviewOutcome::Amend] {
+            assert!(review(outcome, Some("declined")).check_against("declined").is_err());
+            assert!(review(outcome, Some("approved")).check_against("declined").is_ok());
+        }
+        assert!(review(ReviewOutcome::Uphold, None).check_against("declined").is_ok());
+    }
 
     #[test]
     fn substantive_rationales_pass() {

@@ -43,16 +43,9 @@ pub async fn submit(
             refuse_while_restricted(conn, &appeal)?;
             if review.outcome.changes_outcome() {
                 let decision = load_decision(conn, &appeal.decision_id)?;
-                if review.new_outcome.as_deref() == Some(decision.effective_outcome.as_str()) {
-                    return Err(AppealError::invalid(
-                        "/new_outcome",
-                        format!(
-                            "{:?} is already the outcome in force, so nothing would be overturned or amended; \
-record an uphold instead",
-                            decision.effective_outcome
-                        ),
-                    ));
-                }
+                review
+                    .check_against(&decision.effective_outcome)
+                    .map_err(|e| AppealError::Invalid(vec![e]))?;
             }
             let policy = Policy::for_type(conn, &appeal.decision_type)?;
             let needs_approval = policy.requires_approval && review.outcome.changes_outcome();

@@ -272,6 +272,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A DPO erases `subject`; returns the erasure report.
+    pub async fn erase_subject(&self, subject: &str) -> Value {
+        let res = self
+            .post_json(
+                &format!("/v1/subjects/{subject}/erasure"),
+                &self.token_for(Role::Dpo),
+                &json!({"reason": "Art. 17 request by phone"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        res.json().await.unwrap()
+    }
+
     /// Grants a reviewer authorities and capacity.
     pub async fn configure_reviewer(&self, id: &str, authorities: &[&str], capacity: i32) {
         let res = self

@@ -70,18 +70,6 @@ async fn hold_credit_decisions(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-async fn erase(app: &TestApp, subject: &str) -> Value {
-    let res = app
-        .post_json(
-            &format!("/v1/subjects/{subject}/erasure"),
-            &app.token_for(Role::Dpo),
-            &json!({"reason": "The subject asked by letter"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
 async fn post_json_ok(app: &TestApp, path: &str, token: &str, body: &Value) -> Value {
     let res = app.post_json(path, token, body).await;
     assert!(res.status().is_success(), "{path}: {}", res.text().await.unwrap());
@@ -131,7 +119,7 @@ async fn a_partial_erasure_keeps_the_safeguards_around_the_data_it_keeps() {
     )
     .await;
 
-    let report = erase(&app, "s-1").await;
+    let report = app.erase_subject("s-1").await;
     assert_eq!(
         (
             report["decisions_erased"].as_u64(),
@@ -227,7 +215,7 @@ async fn data_kept_under_a_legal_hold_is_not_reused_for_training() {
     let res = app.review("rev-1", &appeal, &review_body(&token, "overturn")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.labels().await.lines().count(), 1);
-    let report = erase(&app, "s-1").await;
+    let report = app.erase_subject("s-1").await;
     assert_eq!(report["retained"].as_array().unwrap().len(), 1);
     assert_eq!(app.labels().await.lines().count(), 0, "held data leaves the labels");
 }
@@ -410,7 +398,7 @@ async fn requests_not_acted_on_are_answered_with_reasons_and_redress() {
     // A hold refuses an erasure.
     hold_credit_decisions(&app).await;
     app.decision_for("h-1", "s-held").await;
-    erase(&app, "s-held").await;
+    app.erase_subject("s-held").await;
     let notice_text = notice_of_kind(&export(&app, "s-held").await["notices"], "erasure_refused").to_owned();
     assert!(
         notice_text.contains("25 months") && notice_text.contains("courts"),

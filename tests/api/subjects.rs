@@ -256,18 +256,6 @@ mod erasure {
         decision_id
     }
 
-    async fn erase(app: &TestApp) -> Value {
-        let res = app
-            .post_json(
-                &format!("/v1/subjects/{SUBJECT}/erasure"),
-                &app.token_for(Role::Dpo),
-                &json!({"reason": "Art. 17 request by phone"}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
-        res.json().await.unwrap()
-    }
-
     /// Every marker still present anywhere: the SQLite file and its WAL byte by byte, or every
     /// row of every table as text on Postgres.
     async fn surviving_markers(app: &TestApp) -> Vec<String> {
@@ -331,7 +319,7 @@ mod erasure {
             "a reviewed decision is a label before erasure"
         );
 
-        let report = erase(&app).await;
+        let report = app.erase_subject(SUBJECT).await;
         assert_eq!(report["decisions_erased"], 1);
         assert_eq!(report["appeals_erased"], 1);
         assert_eq!(report["engines_notified"], json!(["engine-1"]));
@@ -370,7 +358,7 @@ mod erasure {
 
         // Erasing twice changes nothing.
         let before = app.audit_total().await;
-        let again = erase(&app).await;
+        let again = app.erase_subject(SUBJECT).await;
         assert_eq!(
             (again["decisions_erased"].as_u64(), again.get("tombstone")),
             (Some(0), None)
@@ -390,7 +378,7 @@ mod erasure {
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         app.decision_for("held", SUBJECT).await;
-        let report = erase(&app).await;
+        let report = app.erase_subject(SUBJECT).await;
         assert_eq!(report["decisions_erased"], 0);
         let retained = &report["retained"][0];
         assert!(retained["reason"].as_str().unwrap().contains("25 months"));
