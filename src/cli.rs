@@ -316,7 +316,7 @@ async fn compact(database: DatabaseArgs) -> Result<(), BoxError> {
         return Err(format!("no database at {}", path.display()).into());
     }
     let db = connect_and_migrate(&url, 1, database.pool_timeout).await?;
-    let report = db.write(crate::db::maintenance::compact).await?;
+    let report = db.maintain(crate::db::maintenance::compact).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -7,6 +7,8 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use crate::appeals::AppealError;
+use crate::appeals::queue::service::ClaimOptions;
+use crate::appeals::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
 use crate::auth::TokenMinter;
 use crate::calendar::CalendarHandle;
 use crate::db::Db;
@@ -17,8 +19,6 @@ use crate::domain::review::{ReviewDraft, ValidReview};
 use crate::domain::routing::{RuleInput, RuleMatch};
 use crate::domain::{Actor, Role};
 use crate::engines::{self, EngineError, NewEngine};
-use crate::queue::service::ClaimOptions;
-use crate::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
 
 pub const DEMO_PRINCIPALS: [(Role, &str); 7] = [
     (Role::Engine, "acme-credit"),
@@ -110,7 +110,7 @@ async fn seed_workflow(
     admin: &Actor,
     ids: &HashMap<String, String>,
 ) -> Result<(), DemoError> {
-    use crate::routing::service as routing;
+    use crate::appeals::routing::service as routing;
     let all_types = vec![
         "credit_limit".to_owned(),
         "fraud_flag".into(),
@@ -156,7 +156,7 @@ async fn seed_workflow(
     };
     // Waiting in the default queue.
     if let Some(id) = ids.get("app-2026-0002")
-        && !crate::casework::service::ever_appealed(db, id.clone()).await?
+        && !crate::appeals::casework::service::ever_appealed(db, id.clone()).await?
     {
         let draft = appeal(
             "My card utilisation was high for one month only because of a hospital bill, which is now paid off.",
@@ -166,7 +166,7 @@ async fn seed_workflow(
     }
     // Already decided, so the dashboard has an overturn rate to draw.
     if let Some(id) = ids.get("claim-5531")
-        && !crate::casework::service::ever_appealed(db, id.clone()).await?
+        && !crate::appeals::casework::service::ever_appealed(db, id.clone()).await?
     {
         let draft = appeal(
             "The declared income included a one-off redundancy payment; my regular income is 29,000.",
@@ -186,7 +186,7 @@ async fn seed_workflow(
             appeal_id: Some(detail.appeal.id.clone()),
             lease: std::time::Duration::from_secs(600),
         };
-        if let Some(claimed) = crate::queue::service::claim(db, raj.clone(), options).await? {
+        if let Some(claimed) = crate::appeals::queue::service::claim(db, raj.clone(), options).await? {
             let review = ValidReview::parse(ReviewDraft {
                 lease_token: claimed.lease.token,
                 outcome: crate::domain::review::ReviewOutcome::Overturn,
@@ -202,7 +202,7 @@ async fn seed_workflow(
                 rectified_inputs: None,
             })
             .map_err(|e| DemoError::Invalid(format!("{e:?}")))?;
-            crate::reviews::service::submit(db, calendar, raj, detail.appeal.id.clone(), review).await?;
+            crate::appeals::reviews::service::submit(db, calendar, raj, detail.appeal.id.clone(), review).await?;
         }
     }
     Ok(())

@@ -54,7 +54,7 @@ async fn record_denial(req: &HttpRequest, status: StatusCode) {
         .collect();
     let details = json!({"method": req.method().as_str(), "status": status.as_u16(), "params": params});
     let written: Result<(), DbError> = db
-        .write(move |conn| {
+        .maintain(move |conn| {
             write_tx(conn, |conn| {
                 repo::record(
                     conn,

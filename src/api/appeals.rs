@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use super::json::{ApiJson, OptionalJson, from_value};
 use crate::appeals::AppealError;
+use crate::appeals::queue::service::{self as queue, ClaimOptions};
+use crate::appeals::reviews::service::{self as reviews, ApprovalInput};
 use crate::appeals::service::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey, WithdrawalInput};
 use crate::auth::require_role;
 use crate::calendar::CalendarHandle;
@@ -19,8 +21,6 @@ use crate::domain::review::{ReviewDraft, ValidReview};
 use crate::domain::{Actor, Role};
 use crate::error::ApiError;
 use crate::idempotency;
-use crate::queue::service::{self as queue, ClaimOptions};
-use crate::reviews::service::{self as reviews, ApprovalInput};
 
 const APPEAL_READERS: &[Role] = &[Role::Subject, Role::Agent, Role::Reviewer, Role::Supervisor, Role::Dpo];
 
@@ -176,7 +176,7 @@ pub struct ClaimQuery {
     appeal_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/queue/claim", tag = "appeals", description = "Roles: reviewer (configured). 204 when nothing is waiting.", params(ClaimQuery), security(("bearer" = [])), responses((status = 200, body = crate::queue::service::Claimed), (status = 204, description = "Nothing to claim"), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/queue/claim", tag = "appeals", description = "Roles: reviewer (configured). 204 when nothing is waiting.", params(ClaimQuery), security(("bearer" = [])), responses((status = 200, body = crate::appeals::queue::service::Claimed), (status = 204, description = "Nothing to claim"), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn claim_next(
     db: web::Data<Db>,
@@ -216,7 +216,7 @@ impl LeaseBody {
     }
 }
 
-#[utoipa::path(post, path = "/v1/appeals/{id}/lease/heartbeat", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = LeaseBody, security(("bearer" = [])), responses((status = 200, body = crate::queue::service::Lease), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/appeals/{id}/lease/heartbeat", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = LeaseBody, security(("bearer" = [])), responses((status = 200, body = crate::appeals::queue::service::Lease), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn heartbeat_lease(
     db: web::Data<Db>,

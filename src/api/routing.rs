@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::json::ApiJson;
+use crate::appeals::routing::service;
+use crate::appeals::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
 use crate::auth::require_role;
 use crate::db::Db;
 use crate::domain::{Actor, Role};
 use crate::error::ApiError;
-use crate::routing::service;
-use crate::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
 
 impl From<RoutingError> for ApiError {
     fn from(e: RoutingError) -> Self {
@@ -23,7 +23,7 @@ impl From<RoutingError> for ApiError {
     }
 }
 
-#[utoipa::path(put, path = "/v1/queues/{name}", tag = "configuration", description = "Roles: admin.", params(("name" = String, Path, description = "queue name", min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = QueueInput, security(("bearer" = [])), responses((status = 200, body = crate::routing::QueueView), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/queues/{name}", tag = "configuration", description = "Roles: admin.", params(("name" = String, Path, description = "queue name", min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = QueueInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::routing::QueueView), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_queue(
     db: web::Data<Db>,
@@ -35,14 +35,14 @@ pub async fn put_queue(
     Ok(HttpResponse::Ok().json(service::put_queue(&db, actor, name.into_inner(), body.0).await?))
 }
 
-#[utoipa::path(get, path = "/v1/queues", tag = "configuration", description = "Roles: admin, supervisor, reviewer.", security(("bearer" = [])), responses((status = 200, body = Items<crate::routing::QueueView>)))]
+#[utoipa::path(get, path = "/v1/queues", tag = "configuration", description = "Roles: admin, supervisor, reviewer.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::routing::QueueView>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_queues(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin, Role::Supervisor, Role::Reviewer])?;
     Ok(HttpResponse::Ok().json(json!({"items": service::list_queues(&db).await?})))
 }
 
-#[utoipa::path(put, path = "/v1/reviewers/{id}", tag = "configuration", description = "Roles: admin.", params(("id" = String, Path, description = "reviewer id", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = ReviewerInput, security(("bearer" = [])), responses((status = 200, body = crate::routing::ReviewerView), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/reviewers/{id}", tag = "configuration", description = "Roles: admin.", params(("id" = String, Path, description = "reviewer id", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = ReviewerInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::routing::ReviewerView), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_reviewer(
     db: web::Data<Db>,
@@ -54,14 +54,14 @@ pub async fn put_reviewer(
     Ok(HttpResponse::Ok().json(service::put_reviewer(&db, actor, id.into_inner(), body.0).await?))
 }
 
-#[utoipa::path(get, path = "/v1/reviewers", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::routing::ReviewerView>)))]
+#[utoipa::path(get, path = "/v1/reviewers", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::routing::ReviewerView>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_reviewers(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin, Role::Supervisor])?;
     Ok(HttpResponse::Ok().json(json!({"items": service::list_reviewers(&db).await?})))
 }
 
-#[utoipa::path(put, path = "/v1/policies/{decision_type}", tag = "configuration", description = "Roles: admin.", params(("decision_type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = PolicyInput, security(("bearer" = [])), responses((status = 200, body = crate::routing::Policy), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/policies/{decision_type}", tag = "configuration", description = "Roles: admin.", params(("decision_type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = PolicyInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::routing::Policy), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_policy(
     db: web::Data<Db>,
@@ -73,7 +73,7 @@ pub async fn put_policy(
     Ok(HttpResponse::Ok().json(service::put_policy(&db, actor, decision_type.into_inner(), body.0).await?))
 }
 
-#[utoipa::path(get, path = "/v1/policies", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::routing::Policy>)))]
+#[utoipa::path(get, path = "/v1/policies", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::routing::Policy>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_policies(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin, Role::Supervisor])?;

@@ -1,8 +1,12 @@
 //! Appeals: filing (with the legal clock, routing and an acknowledgement), reading, and the
 //! supervisor and filer actions on an open appeal (extension, assignment, withdrawal).
 
+pub mod casework;
 pub mod model;
+pub mod queue;
 pub mod repo;
+pub mod reviews;
+pub mod routing;
 pub mod service;
 
 use chrono::{DateTime, NaiveDate, Utc};

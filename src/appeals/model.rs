@@ -173,7 +173,7 @@ pub struct AppealDetail {
     /// The review waiting for a second person's approval, shown to staff so that the approver
     /// sees what they approve.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_review: Option<crate::reviews::model::ReviewView>,
+    pub pending_review: Option<crate::appeals::reviews::model::ReviewView>,
     pub notices: Vec<Notice>,
 }
 

@@ -4,6 +4,9 @@ use serde_json::{Value, json};
 use super::AppealError;
 use super::model::{AppealDetail, AppealRow, AppealUpdate, AppealView, Filing, OutcomeView};
 use super::repo;
+use crate::appeals::reviews;
+use crate::appeals::routing::Policy;
+use crate::appeals::routing::repo as routing_repo;
 use crate::audit::{self, repo::Event};
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, DbError, write_tx};
@@ -16,9 +19,6 @@ use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role, legal_clock};
 use crate::idempotency::{self, Prior};
 use crate::notices::{self, templates};
-use crate::reviews;
-use crate::routing::Policy;
-use crate::routing::repo as routing_repo;
 use crate::{decisions, outbox};
 
 /// What filing did: a new appeal, or the stored response to a repeated `Idempotency-Key`.
@@ -143,7 +143,7 @@ pub async fn file(
 ) -> Result<Filed, AppealError> {
     let appeal = ValidAppeal::parse(draft, &actor).map_err(AppealError::Invalid)?;
     let calendar = calendar.current();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         let attempt = |conn: &mut DbConnection| {
             write_tx(conn, |conn| {
                 file_in_tx(conn, &calendar, &actor, &decision_id, &appeal, idempotency_key.as_ref())
@@ -481,7 +481,7 @@ pub async fn withdraw(db: &Db, actor: Actor, id: String, input: WithdrawalInput)
     let mut c = Checker::default();
     crate::subjects::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
             if !actor.may_read_subject(&row.subject_id) {
@@ -553,7 +553,7 @@ pub async fn extend(
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
     let calendar = calendar.current();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
             let status = row.status()?;
@@ -616,7 +616,7 @@ pub(crate) fn ineligibility(
     let Some(row) = routing_repo::reviewer(conn, reviewer)? else {
         return Ok(Some(format!("{reviewer} is not a configured reviewer")));
     };
-    let authorities = crate::routing::service::parse_authorities(&row.authorities);
+    let authorities = crate::appeals::routing::service::parse_authorities(&row.authorities);
     if !authorities.contains(&appeal.decision_type) {
         return Ok(Some(format!(
             "{reviewer} has no authority for {} decisions",
@@ -643,7 +643,7 @@ pub async fn assign(db: &Db, actor: Actor, id: String, input: AssignmentInput) -
     c.identifier("/reviewer", &input.reviewer, 128);
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = load_appeal(conn, &id)?;
             let from = row.status()?;

@@ -54,7 +54,7 @@ where
     E: From<DbError> + Send + 'static,
 {
     if is_audited(role) {
-        db.write(move |conn| write_tx(conn, f)).await
+        db.maintain(move |conn| write_tx(conn, f)).await
     } else {
         db.run(f).await
     }

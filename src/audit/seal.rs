@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::merkle;
 use crate::db::schema::{audit_checkpoints, audit_log};
-use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::db::{self, Db, DbConnection, DbError};
 
 fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     serde::Serialize::serialize(&t.and_utc(), s)
@@ -230,133 +230,133 @@ pub fn seal_once(conn: &mut DbConnection) -> Result<Option<Checkpoint>, DbError>
     Ok(sealed.checkpoint)
 }
 
+/// Runs inside the caller's write transaction ([`Db::write`]).
+///
 /// Folds every committed, unsealed entry that keeps the ordering rule ([`Order`]) into a new
 /// checkpoint chained to the previous one. Entries that break it are left unsealed and
 /// returned in `refused`: a backdated entry is never folded in, so it cannot hide inside a
 /// valid checkpoint, and verification names it.
 pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<Sealed, DbError> {
-    write_tx(conn, |conn| {
-        let postgres = matches!(conn, DbConnection::Pg(_));
-        let mut horizon = None;
-        if postgres {
-            #[derive(QueryableByName)]
-            struct Locked {
-                #[diesel(sql_type = diesel::sql_types::Bool)]
-                locked: bool,
-            }
-            let got: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEAL_LOCK_KEY}) AS locked"))
-                .get_result(conn)?;
-            if !got.locked {
+    let postgres = matches!(conn, DbConnection::Pg(_));
+    let mut horizon = None;
+    if postgres {
+        #[derive(QueryableByName)]
+        struct Locked {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            locked: bool,
+        }
+        let got: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEAL_LOCK_KEY}) AS locked"))
+            .get_result(conn)?;
+        if !got.locked {
+            return Ok(Sealed::default());
+        }
+        match settled_horizon(conn)? {
+            Some(h) => horizon = Some(h),
+            None => {
+                tracing::debug!("audit sealing waits for writers still in flight");
                 return Ok(Sealed::default());
             }
-            match settled_horizon(conn)? {
-                Some(h) => horizon = Some(h),
-                None => {
-                    tracing::debug!("audit sealing waits for writers still in flight");
-                    return Ok(Sealed::default());
-                }
-            }
         }
-        let previous = latest(conn)?;
-        let id = previous.as_ref().map_or(1, |p| p.id + 1);
-        let (floor_seq, floor_at) = match &previous {
-            Some(p) => (Some(p.last_seq), latest_at_of(conn, p.id)?),
-            None => (None, None),
-        };
-        // Entries already marked with this or a later checkpoint were not marked by a sealer:
-        // sealing now would fold them in unjudged. Stop, and leave them for verify to name.
-        let premarked: Vec<(i64, NaiveDateTime)> = audit_log::table
-            .filter(audit_log::checkpoint_id.ge(id))
-            .select((audit_log::seq, audit_log::at))
-            .load(conn)?;
-        if !premarked.is_empty() {
-            return Ok(Sealed {
-                checkpoint: None,
-                refused: premarked
-                    .into_iter()
-                    .map(|(seq, at)| Refused {
-                        seq,
-                        at,
-                        reason: format!(
-                            "entry {seq} claims checkpoint {id} or later before it was sealed; sealing is stopped"
-                        ),
-                    })
-                    .collect(),
-            });
+    }
+    let previous = latest(conn)?;
+    let id = previous.as_ref().map_or(1, |p| p.id + 1);
+    let (floor_seq, floor_at) = match &previous {
+        Some(p) => (Some(p.last_seq), latest_at_of(conn, p.id)?),
+        None => (None, None),
+    };
+    // Entries already marked with this or a later checkpoint were not marked by a sealer:
+    // sealing now would fold them in unjudged. Stop, and leave them for verify to name.
+    let premarked: Vec<(i64, NaiveDateTime)> = audit_log::table
+        .filter(audit_log::checkpoint_id.ge(id))
+        .select((audit_log::seq, audit_log::at))
+        .load(conn)?;
+    if !premarked.is_empty() {
+        return Ok(Sealed {
+            checkpoint: None,
+            refused: premarked
+                .into_iter()
+                .map(|(seq, at)| Refused {
+                    seq,
+                    at,
+                    reason: format!(
+                        "entry {seq} claims checkpoint {id} or later before it was sealed; sealing is stopped"
+                    ),
+                })
+                .collect(),
+        });
+    }
+    let mut unsealed = audit_log::table
+        .filter(audit_log::checkpoint_id.is_null())
+        .select((audit_log::seq, audit_log::at))
+        .order(audit_log::seq.asc())
+        .into_boxed();
+    if let Some(h) = horizon {
+        unsealed = unsealed.filter(audit_log::seq.le(h));
+    }
+    let candidates: Vec<(i64, NaiveDateTime)> = unsealed.load(conn)?;
+    let mut order = Order::after(floor_seq, floor_at, skew);
+    let mut refused = Vec::new();
+    let mut last_accepted = None;
+    for (seq, at) in candidates {
+        match order.judge(seq, at) {
+            None => last_accepted = Some(seq),
+            Some(reason) => refused.push(Refused { seq, at, reason }),
         }
-        let mut unsealed = audit_log::table
-            .filter(audit_log::checkpoint_id.is_null())
-            .select((audit_log::seq, audit_log::at))
-            .order(audit_log::seq.asc())
-            .into_boxed();
-        if let Some(h) = horizon {
-            unsealed = unsealed.filter(audit_log::seq.le(h));
-        }
-        let candidates: Vec<(i64, NaiveDateTime)> = unsealed.load(conn)?;
-        let mut order = Order::after(floor_seq, floor_at, skew);
-        let mut refused = Vec::new();
-        let mut last_accepted = None;
-        for (seq, at) in candidates {
-            match order.judge(seq, at) {
-                None => last_accepted = Some(seq),
-                Some(reason) => refused.push(Refused { seq, at, reason }),
-            }
-        }
-        let Some(last_accepted) = last_accepted else {
-            return Ok(Sealed {
-                checkpoint: None,
-                refused,
-            });
-        };
-        // A checkpoint is the set of entries marked with its id. The bounds repeat the rule in
-        // SQL, so nothing committed since the read above slips in unjudged below a refusal.
-        let refused_seqs: Vec<i64> = refused.iter().map(|r| r.seq).collect();
-        let min_seq = floor_seq.unwrap_or(i64::MIN);
-        let skew = chrono::TimeDelta::from_std(skew).unwrap_or(chrono::TimeDelta::seconds(5));
-        let min_at = floor_at.map_or(
-            chrono::DateTime::UNIX_EPOCH.naive_utc() - chrono::TimeDelta::days(365 * 1000),
-            |at| at - skew,
-        );
-        let claimed = diesel::update(
-            audit_log::table
-                .filter(audit_log::checkpoint_id.is_null())
-                .filter(audit_log::seq.le(last_accepted))
-                .filter(audit_log::seq.gt(min_seq))
-                .filter(audit_log::at.ge(min_at))
-                .filter(audit_log::seq.ne_all(refused_seqs)),
-        )
-        .set(audit_log::checkpoint_id.eq(id))
-        .execute(conn)?;
-        if claimed == 0 {
-            return Ok(Sealed {
-                checkpoint: None,
-                refused,
-            });
-        }
-        let leaves = leaves_of(conn, id)?;
-        let (first_seq, last_seq) = (leaves.first().map_or(0, |l| l.0), leaves.last().map_or(0, |l| l.0));
-        let hashes: Vec<Vec<u8>> = leaves.into_iter().map(|l| l.1).collect();
-        let merkle_root = merkle::root(&hashes);
-        let prev_hash = previous.map_or_else(|| GENESIS.to_owned(), |p| p.checkpoint_hash);
-        let sealed_at = db::now();
-        let count = hashes.len() as i64;
-        let checkpoint = Checkpoint {
-            checkpoint_hash: checkpoint_hash(id, &prev_hash, &merkle_root, count, first_seq, last_seq, sealed_at),
-            id,
-            prev_hash,
-            merkle_root,
-            entry_count: count,
-            first_seq,
-            last_seq,
-            sealed_at,
-        };
-        diesel::insert_into(audit_checkpoints::table)
-            .values(&checkpoint)
-            .execute(conn)?;
-        Ok(Sealed {
-            checkpoint: Some(checkpoint),
+    }
+    let Some(last_accepted) = last_accepted else {
+        return Ok(Sealed {
+            checkpoint: None,
             refused,
-        })
+        });
+    };
+    // A checkpoint is the set of entries marked with its id. The bounds repeat the rule in
+    // SQL, so nothing committed since the read above slips in unjudged below a refusal.
+    let refused_seqs: Vec<i64> = refused.iter().map(|r| r.seq).collect();
+    let min_seq = floor_seq.unwrap_or(i64::MIN);
+    let skew = chrono::TimeDelta::from_std(skew).unwrap_or(chrono::TimeDelta::seconds(5));
+    let min_at = floor_at.map_or(
+        chrono::DateTime::UNIX_EPOCH.naive_utc() - chrono::TimeDelta::days(365 * 1000),
+        |at| at - skew,
+    );
+    let claimed = diesel::update(
+        audit_log::table
+            .filter(audit_log::checkpoint_id.is_null())
+            .filter(audit_log::seq.le(last_accepted))
+            .filter(audit_log::seq.gt(min_seq))
+            .filter(audit_log::at.ge(min_at))
+            .filter(audit_log::seq.ne_all(refused_seqs)),
+    )
+    .set(audit_log::checkpoint_id.eq(id))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Ok(Sealed {
+            checkpoint: None,
+            refused,
+        });
+    }
+    let leaves = leaves_of(conn, id)?;
+    let (first_seq, last_seq) = (leaves.first().map_or(0, |l| l.0), leaves.last().map_or(0, |l| l.0));
+    let hashes: Vec<Vec<u8>> = leaves.into_iter().map(|l| l.1).collect();
+    let merkle_root = merkle::root(&hashes);
+    let prev_hash = previous.map_or_else(|| GENESIS.to_owned(), |p| p.checkpoint_hash);
+    let sealed_at = db::now();
+    let count = hashes.len() as i64;
+    let checkpoint = Checkpoint {
+        checkpoint_hash: checkpoint_hash(id, &prev_hash, &merkle_root, count, first_seq, last_seq, sealed_at),
+        id,
+        prev_hash,
+        merkle_root,
+        entry_count: count,
+        first_seq,
+        last_seq,
+        sealed_at,
+    };
+    diesel::insert_into(audit_checkpoints::table)
+        .values(&checkpoint)
+        .execute(conn)?;
+    Ok(Sealed {
+        checkpoint: Some(checkpoint),
+        refused,
     })
 }
 

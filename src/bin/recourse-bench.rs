@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use recourse::appeals::queue::repo::{ClaimRequest, claim_next};
 use recourse::auth::{JwtKeys, TokenMinter};
 use recourse::config::{JwtAlgorithm, JwtArgs};
 use recourse::db::{self, DatabaseUrl, Db, DbConnection, DbError, write_tx};
 use recourse::decisions::model::DecisionRow;
 use recourse::domain::Role;
 use recourse::domain::decision::{DecisionDraft, ValidDecision};
-use recourse::queue::repo::{ClaimRequest, claim_next};
 use serde::Serialize;
 use serde_json::{Value, json};
 

@@ -43,7 +43,7 @@ fn view_in_tx(conn: &mut DbConnection, row: BreachRow, now: DateTime<Utc>) -> Re
 /// Records a suspected breach reported by any member of staff.
 #[tracing::instrument(skip_all)]
 pub async fn report(db: &Db, actor: Actor, report: ValidReport) -> Result<BreachView, BreachError> {
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             let row = BreachRow {
@@ -111,7 +111,7 @@ pub async fn list(db: &Db, statuses: Vec<BreachStatus>, overdue_only: bool) -> R
 /// appears in their export) in the same transaction as the step.
 #[tracing::instrument(skip_all, fields(breach_id = %id))]
 pub async fn advance(db: &Db, actor: Actor, id: String, request: TransitionRequest) -> Result<BreachView, BreachError> {
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = repo::find(conn, &id)?.ok_or(BreachError::NotFound)?;
             let from = row.status()?;

@@ -61,6 +61,31 @@ pub enum DbError {
 
 /// A query failed because its connection is gone: the server stopped or restarted, or the
 /// network dropped. Nothing about the request was wrong, so the client gets 503 and may retry.
+/// How many times [`Db::write`] runs a transaction that keeps meeting serialisation failures.
+pub const WRITE_ATTEMPTS: u32 = 4;
+
+/// True if `e`, or any error in its cause chain, is a serialisation failure (SQLSTATE 40001):
+/// the transaction lost a race with a concurrent one and can simply be run again.
+fn is_serialization_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let lost_race = |q: &Error| matches!(q, Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _));
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let query = err
+            .downcast_ref::<DbError>()
+            .and_then(|d| match d {
+                DbError::Query(q) => Some(q),
+                _ => None,
+            })
+            .or_else(|| err.downcast_ref::<Error>());
+        if query.is_some_and(lost_race) {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
 pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     matches!(
@@ -165,26 +190,60 @@ impl Db {
         .map_err(|e| E::from(DbError::Join(e)))?
     }
 
-    /// Like [`Db::run`], for work that writes: on SQLite, this process's writers take turns.
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    /// The one way to change data. `f` runs inside one write transaction (see [`write_tx`]):
+    /// everything it does commits together or not at all. On SQLite this process's writers take
+    /// turns first, woken in order, instead of polling the file lock. A serialisation failure
+    /// (SQLSTATE 40001, PostgreSQL) rolls the transaction back and runs `f` again, up to
+    /// [`WRITE_ATTEMPTS`] times, so every use case meets a concurrent writer the same way.
+    pub async fn write<T, E, F>(&self, mut f: F) -> Result<T, E>
+    where
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + std::error::Error + Send + 'static,
+    {
+        let turn = self.writer_turn::<E>().await?;
+        self.run(move |conn| {
+            let _turn = turn;
+            let mut attempt = 1;
+            loop {
+                match write_tx(conn, &mut f) {
+                    Err(e) if attempt < WRITE_ATTEMPTS && is_serialization_failure(&e) => {
+                        tracing::debug!(attempt, "serialisation failure; running the transaction again");
+                        std::thread::sleep(Duration::from_millis(5 << attempt));
+                        attempt += 1;
+                    }
+                    done => return done,
+                }
+            }
+        })
+        .await
+    }
+
+    /// TEMPORARY during the redesign for data writes (they move to [`Db::write`]); afterwards only
+    /// for maintenance that cannot run inside a transaction (`VACUUM`): the writer's turn, no transaction.
+    pub async fn maintain<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let turn = match &self.sqlite_writer {
-            Some(writer) => Some(
-                tokio::time::timeout(self.timeout, writer.clone().lock_owned())
-                    .await
-                    .map_err(|_| E::from(DbError::Busy))?,
-            ),
-            None => None,
-        };
+        let turn = self.writer_turn::<E>().await?;
         self.run(move |conn| {
             let _turn = turn;
             f(conn)
         })
         .await
+    }
+
+    /// On SQLite, waits for this process's writer turn (one writer at a time); nothing on PostgreSQL.
+    async fn writer_turn<E: From<DbError>>(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, E> {
+        match &self.sqlite_writer {
+            Some(writer) => tokio::time::timeout(self.timeout, writer.clone().lock_owned())
+                .await
+                .map(Some)
+                .map_err(|_| E::from(DbError::Busy)),
+            None => Ok(None),
+        }
     }
 
     /// Synchronous access for the CLI and start-up, where no async runtime is serving requests.

@@ -92,7 +92,7 @@ pub async fn ingest(
     decision: ValidDecision,
 ) -> Result<Ingested, DecisionError> {
     let calendar = calendar.current();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         let external_id = decision.external_id.clone();
         let outcome = ingest_all(conn, &calendar, &actor, &[decision])?.pop();
         match outcome {
@@ -123,7 +123,7 @@ pub async fn ingest_batch(
     items: Vec<Result<ValidDecision, Vec<FieldError>>>,
 ) -> Result<Vec<BatchItemResult>, DecisionError> {
     let calendar = calendar.current();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         let mut results = Vec::with_capacity(items.len());
         let mut valid = Vec::new();
         let mut valid_index = Vec::new();

@@ -60,7 +60,7 @@ impl NewEngine {
 #[tracing::instrument(skip_all, fields(engine_id = %new.id))]
 pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, EngineError> {
     let new = new.validate().map_err(EngineError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         let row = EngineRow {
             id: new.id,
             name: new.name,

@@ -2,10 +2,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::appeals::model::AppealRow;
+use crate::appeals::reviews::model::{ReviewRow, status};
 use crate::db::schema::{appeals, decisions, reviews};
 use crate::db::{DbConnection, DbError};
 use crate::domain::appeal::AppealStatus;
-use crate::reviews::model::{ReviewRow, status};
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
     decisions::model_name,

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::subject_ref;
 use crate::appeals::AppealError;
+use crate::appeals::routing::Policy;
 use crate::audit::{self, repo::Event};
 use crate::db::{Db, DbConnection, DbError, write_tx};
 use crate::domain::Actor;
@@ -19,7 +20,6 @@ use crate::domain::legal_clock::add_months;
 use crate::domain::validation::Checker;
 use crate::notices::templates;
 use crate::outbox as events;
-use crate::routing::Policy;
 
 /// What replaces erased free text.
 pub const ERASED: &str = "[erased]";
@@ -196,7 +196,7 @@ pub async fn erase(
     c.prose("/reason", &input.reason, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
     let report = db
-        .write(move |conn| write_tx(conn, |conn| erase_in_tx(conn, &actor, &subject_id)))
+        .maintain(move |conn| write_tx(conn, |conn| erase_in_tx(conn, &actor, &subject_id)))
         .await?;
     if report.tombstone.is_some() {
         // On SQLite, move every page out of the WAL so no old version of a row survives there;
@@ -204,7 +204,7 @@ pub async fn erase(
         // The erasure is committed either way; SQLite's automatic checkpoints move the rest
         // later, so a failure here is logged rather than reported as a failed erasure.
         let checkpoint = db
-            .write(|conn| {
+            .maintain(|conn| {
                 if matches!(conn, DbConnection::Sqlite(_)) {
                     conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
                         .map_err(DbError::from)?;

@@ -133,7 +133,7 @@ pub async fn object(
     c.prose("/grounds", &input.grounds, 2000);
     super::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             super::repo::replace_objection(conn, &subject_id, input.scope.as_str(), &input.grounds, now)?;
@@ -174,7 +174,7 @@ pub async fn override_with_compelling_grounds(
             "an objection to direct marketing is absolute (GDPR Art. 21(3)); no grounds override it".into(),
         ));
     }
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             let updated = super::repo::override_objection(

@@ -157,7 +157,7 @@ pub async fn request(
     c.prose("/note", &input.note, 2000);
     super::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let decision = crate::decisions::repo::find(conn, &input.decision_id)?
                 .filter(|d| d.subject_id == subject_id)
@@ -222,7 +222,7 @@ pub async fn resolve(
     let mut c = Checker::default();
     c.prose("/note", &input.note, 2000);
     c.finish(()).map_err(AppealError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = find(conn, &subject_id, &id)?.ok_or(AppealError::NotFound)?;
             if row.status != PENDING {

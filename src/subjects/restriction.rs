@@ -192,7 +192,7 @@ pub async fn restrict(
     input: RestrictionInput,
 ) -> Result<RestrictionView, AppealError> {
     check_reason(&input.reason)?;
-    db.write(move |conn| write_tx(conn, |conn| restrict_in_tx(conn, &actor, &subject_id, &input.reason)))
+    db.maintain(move |conn| write_tx(conn, |conn| restrict_in_tx(conn, &actor, &subject_id, &input.reason)))
         .await
 }
 
@@ -205,6 +205,6 @@ pub async fn lift(
     input: RestrictionInput,
 ) -> Result<RestrictionView, AppealError> {
     check_reason(&input.reason)?;
-    db.write(move |conn| write_tx(conn, |conn| lift_in_tx(conn, &actor, &subject_id, &input.reason)))
+    db.maintain(move |conn| write_tx(conn, |conn| lift_in_tx(conn, &actor, &subject_id, &input.reason)))
         .await
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::subject_ref;
 use crate::appeals::model::AppealDetail;
+use crate::appeals::reviews;
 use crate::appeals::service::detail_in_tx;
 use crate::appeals::{AppealError, repo as appeal_repo};
 use crate::audit::{self, repo::Event};
@@ -13,7 +14,6 @@ use crate::db::{Db, DbConnection, write_tx};
 use crate::decisions::{self, Decision};
 use crate::domain::{Actor, Role};
 use crate::engines;
-use crate::reviews;
 
 /// Everything Recourse holds about one subject (GDPR Art. 15), machine-readable (Art. 20).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -170,7 +170,7 @@ pub async fn export(
 ) -> Result<SubjectExport, AppealError> {
     check_access(&actor, &subject_id, identity_method.as_deref())?;
     let export = db
-        .write(move |conn| write_tx(conn, |conn| export_in_tx(conn, &actor, &subject_id)))
+        .maintain(move |conn| write_tx(conn, |conn| export_in_tx(conn, &actor, &subject_id)))
         .await?;
     Ok(export)
 }

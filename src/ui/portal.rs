@@ -15,8 +15,8 @@ use super::layout::{self, humanize, page};
 use super::session::{Submission, Viewer};
 use super::views::{self, AppealForm};
 use super::words;
+use crate::appeals::casework::{self, DecisionFile};
 use crate::calendar::CalendarHandle;
-use crate::casework::{self, DecisionFile};
 use crate::db::Db;
 use crate::domain::Role;
 

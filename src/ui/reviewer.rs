@@ -13,13 +13,13 @@ use super::layout::{self, described_by, field_errors, field_id, humanize, page};
 use super::session::{Submission, Viewer};
 use super::{views, words};
 use crate::appeals::AppealError;
+use crate::appeals::casework::{self, Leaning, LeasedCase, ReviewerOverview};
+use crate::appeals::queue::service::{self as queue, ClaimOptions};
 use crate::calendar::CalendarHandle;
-use crate::casework::{self, Leaning, LeasedCase, ReviewerOverview};
 use crate::config::Workflow;
 use crate::db::Db;
 use crate::domain::Role;
 use crate::domain::review::{ReviewDraft, ReviewOutcome, ValidReview};
-use crate::queue::service::{self as queue, ClaimOptions};
 
 const REVIEWER: &[Role] = &[Role::Reviewer];
 

@@ -13,13 +13,13 @@ use super::layout::{self, described_by, field_errors, field_id, page};
 use super::session::{Submission, Viewer};
 use super::{charts, views, words};
 use crate::appeals::AppealError;
+use crate::appeals::reviews::service::{ApprovalChoice, ApprovalInput};
 use crate::appeals::service::{AssignmentInput, ExtensionInput};
 use crate::calendar::CalendarHandle;
 use crate::db::Db;
 use crate::domain::legal_clock::ExtensionError;
 use crate::domain::{FieldError, Role};
 use crate::reports::{self, SupervisorAppeal};
-use crate::reviews::service::{ApprovalChoice, ApprovalInput};
 
 const SUPERVISOR: &[Role] = &[Role::Supervisor];
 
@@ -357,7 +357,7 @@ pub async fn approve_review(
     } else {
         "returned"
     };
-    match crate::reviews::service::approve(&db, &calendar, viewer.actor(), id.clone(), input).await {
+    match crate::appeals::reviews::service::approve(&db, &calendar, viewer.actor(), id.clone(), input).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done={done}"))),
         Err(e) => refused(&viewer, &db, id, "approval", e).await,
     }

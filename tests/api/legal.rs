@@ -420,7 +420,7 @@ async fn requests_not_acted_on_are_answered_with_reasons_and_redress() {
     })
     .await;
     app.db
-        .run(|c| recourse::queue::sweeper::sweep_once(c, &Default::default()))
+        .run(|c| recourse::appeals::queue::sweeper::sweep_once(c, &Default::default()))
         .await
         .unwrap();
     let detail: Value = app

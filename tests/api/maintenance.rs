@@ -97,7 +97,7 @@ async fn after_compact_an_erased_value_is_in_no_data_file() {
         );
     }
 
-    let report = app.db.write(recourse::db::maintenance::compact).await.unwrap();
+    let report = app.db.maintain(recourse::db::maintenance::compact).await.unwrap();
     assert!(report.checkpointed, "{report:?}");
     if postgres {
         assert!(report.rewritten.iter().any(|t| t == "decisions"), "{report:?}");

@@ -557,7 +557,7 @@ async fn the_sweeper_raises_priority_at_half_and_eighty_percent_and_escalates_ov
     };
     let sweep = || {
         app.db
-            .run(|c| recourse::queue::sweeper::sweep_once(c, &Default::default()))
+            .run(|c| recourse::appeals::queue::sweeper::sweep_once(c, &Default::default()))
     };
 
     assert_eq!(sweep().await.unwrap().escalated, 0);

@@ -6,14 +6,14 @@ use serde_json::json;
 
 use super::repo::{self, ClaimRequest};
 use crate::appeals::model::{AppealRow, AppealUpdate, AppealView};
+use crate::appeals::reviews::model::ReviewView;
+use crate::appeals::routing::repo as routing_repo;
 use crate::appeals::service::{audit_appeal, decision_view, load_appeal, load_decision};
 use crate::appeals::{AppealError, repo as appeal_repo};
 use crate::db::{self, Db, DbConnection, write_tx};
 use crate::decisions::Decision;
 use crate::domain::appeal::{Action, AppealStatus};
 use crate::domain::{Actor, Role};
-use crate::reviews::model::ReviewView;
-use crate::routing::repo as routing_repo;
 
 /// Everything a reviewer needs to decide: the appeal, the decision with its explanation, and
 /// earlier appeals and reviews of the same decision.
@@ -54,7 +54,7 @@ pub struct ClaimOptions {
 
 pub(crate) fn case_in_tx(conn: &mut DbConnection, row: &AppealRow) -> Result<Case, AppealError> {
     let decision = decision_view(load_decision(conn, &row.decision_id)?)?;
-    let reviews = crate::reviews::repo::for_decision(conn, &row.decision_id)?;
+    let reviews = crate::appeals::reviews::repo::for_decision(conn, &row.decision_id)?;
     let history = appeal_repo::for_decision(conn, &row.decision_id)?
         .into_iter()
         .map(|a| {
@@ -86,7 +86,7 @@ fn lease_expiry(lease: Duration) -> chrono::NaiveDateTime {
 /// Leases the next eligible appeal to the reviewer, or returns `None` when nothing is eligible.
 #[tracing::instrument(skip_all, fields(reviewer = %actor.id))]
 pub async fn claim(db: &Db, actor: Actor, options: ClaimOptions) -> Result<Option<Claimed>, AppealError> {
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             repo::lock_reviewer(conn, &actor.id)?;
             let Some(reviewer) = routing_repo::reviewer(conn, &actor.id)? else {
@@ -102,7 +102,7 @@ pub async fn claim(db: &Db, actor: Actor, options: ClaimOptions) -> Result<Optio
                     capacity: reviewer.capacity,
                 });
             }
-            let authorities = crate::routing::service::parse_authorities(&reviewer.authorities);
+            let authorities = crate::appeals::routing::service::parse_authorities(&reviewer.authorities);
             let token = uuid::Uuid::new_v4().to_string();
             let expires_at = lease_expiry(options.lease);
             let claimed = repo::claim_next(
@@ -155,7 +155,7 @@ pub async fn heartbeat(
     token: String,
     lease: Duration,
 ) -> Result<Lease, AppealError> {
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             let expires_at = lease_expiry(lease);
@@ -185,7 +185,7 @@ pub async fn heartbeat(
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn release(db: &Db, actor: Actor, id: String, token: String) -> Result<(), AppealError> {
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let now = db::now();
             let to = AppealStatus::InReview.apply(Action::Release)?;

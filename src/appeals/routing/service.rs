@@ -165,7 +165,7 @@ pub async fn put_queue(db: &Db, actor: Actor, name: String, input: QueueInput) -
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
     routing::validate_rules(&input.rules).map_err(RoutingError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = QueueRow {
                 name: name.clone(),
@@ -275,7 +275,7 @@ pub async fn put_reviewer(
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
     let authorities: BTreeSet<String> = input.authorities.into_iter().collect();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = ReviewerRow {
                 id: id.clone(),
@@ -322,7 +322,7 @@ pub async fn put_policy(
         );
     }
     c.finish(()).map_err(RoutingError::Invalid)?;
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let row = PolicyRow {
                 decision_type: decision_type.clone(),

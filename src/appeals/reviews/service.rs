@@ -4,6 +4,7 @@ use serde_json::json;
 use super::model::{ReviewRow, status};
 use super::repo;
 use crate::appeals::model::{AppealDetail, AppealRow, AppealUpdate};
+use crate::appeals::routing::Policy;
 use crate::appeals::service::{audit_appeal, detail_in_tx, ineligibility, load_appeal, load_decision};
 use crate::appeals::{AppealError, repo as appeal_repo};
 use crate::calendar::CalendarHandle;
@@ -16,7 +17,6 @@ use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
 use crate::notices::{self, templates};
 use crate::outbox;
-use crate::routing::Policy;
 
 /// Submits the leaseholder's review. With a high-impact policy, an overturn or amend waits for
 /// a second person; otherwise the outcome takes effect at once.
@@ -29,7 +29,7 @@ pub async fn submit(
     review: ValidReview,
 ) -> Result<AppealDetail, AppealError> {
     let calendar = calendar.current();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
             let from = appeal.status()?;
@@ -224,7 +224,7 @@ pub async fn approve(
     }
     c.finish(()).map_err(AppealError::Invalid)?;
     let calendar = calendar.current();
-    db.write(move |conn| {
+    db.maintain(move |conn| {
         write_tx(conn, |conn| {
             let appeal = load_appeal(conn, &id)?;
             let from = appeal.status()?;

@@ -6,6 +6,8 @@ use serde_json::json;
 
 use super::repo::{self, InitialViewRow};
 use crate::appeals::model::{AppealDetail, AppealRow};
+use crate::appeals::queue::service::{Case, Lease, case_in_tx};
+use crate::appeals::routing::repo as routing_repo;
 use crate::appeals::service::{audit_appeal, detail_in_tx, load_appeal};
 use crate::appeals::{AppealError, repo as appeal_repo};
 use crate::audit;
@@ -15,8 +17,6 @@ use crate::domain::appeal::AppealStatus;
 use crate::domain::review::ValidReview;
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, FieldError, Role};
-use crate::queue::service::{Case, Lease, case_in_tx};
-use crate::routing::repo as routing_repo;
 
 /// One queue as a reviewer sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,15 +55,17 @@ pub struct ReviewerOverview {
 /// The queues a reviewer may work, with what waits there for them, and the cases they hold.
 #[tracing::instrument(skip_all, fields(reviewer = %actor.id))]
 pub async fn reviewer_overview(db: &Db, actor: Actor) -> Result<ReviewerOverview, AppealError> {
-    let queues = crate::routing::service::list_queues(db).await.map_err(|e| match e {
-        crate::routing::RoutingError::Db(e) => AppealError::Db(e),
-        crate::routing::RoutingError::Invalid(errors) => AppealError::Invalid(errors),
-    })?;
+    let queues = crate::appeals::routing::service::list_queues(db)
+        .await
+        .map_err(|e| match e {
+            crate::appeals::routing::RoutingError::Db(e) => AppealError::Db(e),
+            crate::appeals::routing::RoutingError::Invalid(errors) => AppealError::Invalid(errors),
+        })?;
     db.run(move |conn| {
         let reviewer = routing_repo::reviewer(conn, &actor.id)?;
         let authorities = reviewer
             .as_ref()
-            .map(|r| crate::routing::service::parse_authorities(&r.authorities))
+            .map(|r| crate::appeals::routing::service::parse_authorities(&r.authorities))
             .unwrap_or_default();
         let eligible: HashMap<String, (i64, Option<chrono::NaiveDateTime>)> =
             repo::eligible_depths(conn, &actor.id, &authorities)?
@@ -307,7 +309,7 @@ pub async fn submit_review(
         Ok(())
     })
     .await?;
-    crate::reviews::service::submit(db, calendar, actor, id, review).await
+    crate::appeals::reviews::service::submit(db, calendar, actor, id, review).await
 }
 
 /// A decision with its appeals (each with notices and outcome), as the viewer may see them.

@@ -142,7 +142,7 @@ pub async fn run(db: Db, interval: Duration, calendar: CalendarHandle) {
     loop {
         ticker.tick().await;
         let today = calendar.current();
-        match db.write(move |conn| sweep_once(conn, &today)).await {
+        match db.maintain(move |conn| sweep_once(conn, &today)).await {
             Ok(report) if report != SweepReport::default() => {
                 tracing::info!(
                     leases_expired = report.leases_expired,
