@@ -1,6 +1,7 @@
 //! Storage: one diesel connection type over PostgreSQL and SQLite, a pool, migrations,
 //! and the rule that blocking database work never runs on an async worker thread.
 
+mod connection;
 pub mod maintenance;
 mod pool;
 pub mod schema;
@@ -11,21 +12,8 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub use connection::{Backend, DbConnection, MultiBackend};
 pub use pool::{DatabaseUrl, DbPool};
-
-/// A connection to whichever backend the database URL names.
-#[derive(diesel::MultiConnection)]
-pub enum DbConnection {
-    Pg(diesel::PgConnection),
-    Sqlite(diesel::SqliteConnection),
-}
-
-/// Which database engine is behind a pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

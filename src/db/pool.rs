@@ -11,7 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Backend, DbConnection};
+use super::connection::{Backend, DbConnection};
 
 pub type DbPool = r2d2::Pool<Manager>;
 
