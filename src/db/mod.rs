@@ -37,7 +37,9 @@ pub fn now() -> chrono::NaiveDateTime {
 pub enum DbError {
     #[error("the database is unavailable")]
     Unavailable(#[source] r2d2::Error),
-    #[error(transparent)]
+    /// Not `transparent`: the diesel error stays the `source()` of this one, so error types
+    /// that wrap a `DbError` transparently still lead to it ([`Db::write`]'s retry reads it).
+    #[error("database query failed")]
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
@@ -314,5 +316,75 @@ where
             }
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    /// An error of a use case that wraps `DbError` the way every capability's error enum does.
+    #[derive(Debug, thiserror::Error)]
+    enum UseCaseError {
+        #[error(transparent)]
+        Db(#[from] DbError),
+    }
+
+    fn lost_race() -> Error {
+        Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new(String::from("could not serialize access due to concurrent update")),
+        )
+    }
+
+    #[test]
+    fn a_serialisation_failure_is_recognised_through_the_wrappers() {
+        assert!(is_serialization_failure(&UseCaseError::from(
+            DbError::from(lost_race())
+        )));
+        assert!(is_serialization_failure(&DbError::from(lost_race())));
+        let unique = Error::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(String::from("dup")));
+        assert!(!is_serialization_failure(&UseCaseError::from(DbError::from(unique))));
+        assert!(!is_serialization_failure(&UseCaseError::from(DbError::Busy)));
+    }
+
+    fn sqlite_db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        let db = Db::connect(&url, 2, Duration::from_secs(5)).unwrap();
+        db.migrate().unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_write_that_lost_a_race_runs_again_and_one_that_keeps_losing_gives_up() {
+        let (_dir, db) = sqlite_db();
+        let tries = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = tries.clone();
+        let done: Result<u32, UseCaseError> = db
+            .write(move |_conn| {
+                let n = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if n < 3 {
+                    Err(DbError::from(lost_race()).into())
+                } else {
+                    Ok(n)
+                }
+            })
+            .await;
+        assert_eq!(done.unwrap(), 3);
+
+        let tries_again = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = tries_again.clone();
+        let failed: Result<(), UseCaseError> = db
+            .write(move |_conn| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Err(DbError::from(lost_race()).into())
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(tries_again.load(std::sync::atomic::Ordering::SeqCst), WRITE_ATTEMPTS);
+        assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 }
