@@ -59,7 +59,5 @@ pub async fn export_labels(
     let LabelParams { model, since } = query.into_inner();
     let lines = feedback::labels::export(db.get_ref().clone(), &actor, model, since)
         .map(|chunk| chunk.map(web::Bytes::from).map_err(ApiError::from));
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .streaming(lines))
+    Ok(HttpResponse::Ok().content_type("application/x-ndjson").streaming(lines))
 }

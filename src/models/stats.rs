@@ -140,12 +140,18 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
 #[tracing::instrument(skip_all, fields(model = %model))]
 pub async fn stats(db: &Db, actor: &Actor, model: String, req: StatsRequest) -> Result<ModelStats, ModelError> {
     if req.bucket.as_deref().is_some_and(|b| b != "day") {
-        return Err(ModelError::Invalid(vec![FieldError::new("/bucket", "only 'day' is supported")]));
+        return Err(ModelError::Invalid(vec![FieldError::new(
+            "/bucket",
+            "only 'day' is supported",
+        )]));
     }
     let to = req.to.unwrap_or_else(Utc::now);
     let from = req.from.unwrap_or(to - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
     if from >= to {
-        return Err(ModelError::Invalid(vec![FieldError::new("/from", "must be before 'to'")]));
+        return Err(ModelError::Invalid(vec![FieldError::new(
+            "/from",
+            "must be before 'to'",
+        )]));
     }
     let q = StatsQuery {
         model,

@@ -61,7 +61,9 @@ pub fn summarize(rows: &[(String, String, Option<i64>)]) -> Vec<ReviewerLine> {
 }
 
 pub async fn reviewers(db: &Db) -> Result<Vec<ReviewerLine>, AppealError> {
-    let rows = db.run(|conn| repo::reviewer_outcomes(conn).map_err(AppealError::from)).await?;
+    let rows = db
+        .run(|conn| repo::reviewer_outcomes(conn).map_err(AppealError::from))
+        .await?;
     Ok(summarize(&rows))
 }
 

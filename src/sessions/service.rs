@@ -143,7 +143,14 @@ pub async fn start(
 ) -> Result<Started, SessionError> {
     db.write(move |conn| {
         let expires_at = session_expiry(db::now(), ttl, Some(claims.exp));
-        open_in_tx(conn, &claims, expires_at, "token", replaces.as_deref(), request_id.clone())
+        open_in_tx(
+            conn,
+            &claims,
+            expires_at,
+            "token",
+            replaces.as_deref(),
+            request_id.clone(),
+        )
     })
     .await
 }
@@ -167,7 +174,14 @@ pub async fn redeem_link(
             let now = db::now();
             repo::spend_link(conn, &link_id, now, link_expires.max(now))?;
             let expires_at = session_expiry(now, ttl, None);
-            open_in_tx(conn, &claims, expires_at, "login_link", replaces.as_deref(), request_id.clone())
+            open_in_tx(
+                conn,
+                &claims,
+                expires_at,
+                "login_link",
+                replaces.as_deref(),
+                request_id.clone(),
+            )
         })
         .await;
     match result {
