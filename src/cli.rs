@@ -9,6 +9,7 @@ use crate::auth::JwtKeys;
 use crate::config::{DatabaseArgs, JwtArgs, LogFormat, Settings};
 use crate::demo;
 use crate::domain::Role;
+use crate::sessions::service::login_link_url;
 use crate::startup::{Application, connect_and_migrate};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -336,10 +337,4 @@ fn token(args: TokenArgs) -> Result<(), BoxError> {
         println!("{}", minter.mint(args.role, &args.sub, ttl)?);
     }
     Ok(())
-}
-
-/// The URL of a one-time login link. JWTs are URL-safe (base64url and dots), so the token needs
-/// no escaping.
-pub fn login_link_url(base_url: &str, token: &str) -> String {
-    format!("{}/ui/login/link?t={token}", base_url.trim_end_matches('/'))
 }

@@ -19,6 +19,7 @@ use crate::domain::review::{ReviewDraft, ValidReview};
 use crate::domain::routing::{RuleInput, RuleMatch};
 use crate::domain::{Actor, Role};
 use crate::engines::{self, EngineError, NewEngine};
+use crate::sessions::service::login_link_url;
 
 pub const DEMO_PRINCIPALS: [(Role, &str); 7] = [
     (Role::Engine, "acme-credit"),
@@ -302,11 +303,7 @@ pub fn print_tokens(minter: Option<&TokenMinter>, base_url: &str) {
             continue;
         }
         match minter.mint_login_link(role, sub, std::time::Duration::from_secs(8 * 3600)) {
-            Ok(token) => println!(
-                "  {:<10} {}",
-                role.as_str(),
-                crate::cli::login_link_url(&base_url, &token)
-            ),
+            Ok(token) => println!("  {:<10} {}", role.as_str(), login_link_url(&base_url, &token)),
             Err(e) => eprintln!("cannot mint a {role} login link: {e}"),
         }
     }

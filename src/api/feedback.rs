@@ -1,4 +1,5 @@
 use actix_web::{HttpResponse, web};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::auth::require_role;
@@ -54,29 +55,9 @@ pub async fn export_labels(
     actor: Actor,
     query: web::Query<LabelParams>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::feedback::labels::{self, LabelQuery};
     require_role(&actor, &[Role::Engine, Role::Admin, Role::Dpo])?;
     let LabelParams { model, since } = query.into_inner();
-    let q = LabelQuery {
-        model,
-        since: since.map(|t| t.naive_utc()),
-        engine: actor.is(Role::Engine).then(|| actor.id.clone()),
-    };
-    let db = db.into_inner();
-    // State: Some(cursor) while there may be more; None once the last chunk went out.
-    let stream = futures_util::stream::unfold(Some(None), move |state| {
-        let db = db.clone();
-        let q = q.clone();
-        async move {
-            let after = state?;
-            match labels::chunk(&db, q, after).await {
-                Ok((text, next)) if text.is_empty() && next.is_none() => None,
-                Ok((text, next)) => Some((Ok::<_, ApiError>(web::Bytes::from(text)), next.map(Some))),
-                Err(e) => Some((Err(ApiError::from(e)), None)),
-            }
-        }
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .streaming(stream))
+    let lines = feedback::labels::export(db.get_ref().clone(), &actor, model, since)
+        .map(|chunk| chunk.map(web::Bytes::from).map_err(ApiError::from));
+    Ok(HttpResponse::Ok().content_type("application/x-ndjson").streaming(lines))
 }

@@ -1,8 +1,7 @@
 use actix_web::{HttpResponse, web};
-use diesel::connection::SimpleConnection;
 use serde_json::json;
 
-use crate::db::{Db, DbError};
+use crate::db::{self, Db};
 use crate::error::{ApiError, Problem};
 
 /// The process is up. Deliberately touches nothing else.
@@ -17,7 +16,6 @@ pub async fn healthz() -> HttpResponse {
     (status = 503, response = Problem),
 ))]
 pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    db.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
-        .await?;
+    db.run(db::ping).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }

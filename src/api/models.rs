@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::error::Problem;
 use crate::models::ModelError;
 use crate::models::service::{self, SuspendRequest};
+use crate::models::stats::{self, StatsRequest};
 
 /// Who may pull the kill switch: the deployer's oversight staff.
 const OVERSIGHT: &[Role] = &[Role::Admin, Role::Supervisor];
@@ -95,20 +96,11 @@ pub async fn get_model_stats(
         to,
         bucket,
     } = query.into_inner();
-    if bucket.as_deref().is_some_and(|b| b != "day") {
-        return Err(ApiError::invalid_field("/bucket", "only 'day' is supported"));
-    }
-    let to = to.unwrap_or_else(chrono::Utc::now);
-    let from = from.unwrap_or(to - chrono::Duration::days(30));
-    if from >= to {
-        return Err(ApiError::invalid_field("/from", "must be before 'to'"));
-    }
-    let q = crate::models::stats::StatsQuery {
-        model: model.into_inner(),
+    let req = StatsRequest {
         version,
-        from: from.naive_utc(),
-        to: to.naive_utc(),
-        engine: actor.is(Role::Engine).then(|| actor.id.clone()),
+        from,
+        to,
+        bucket,
     };
-    Ok(HttpResponse::Ok().json(crate::models::stats::stats(&db, q).await?))
+    Ok(HttpResponse::Ok().json(stats::stats(&db, &actor, model.into_inner(), req).await?))
 }

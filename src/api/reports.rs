@@ -1,6 +1,6 @@
 use super::openapi::Items;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::auth::require_role;
@@ -39,8 +39,6 @@ pub async fn transparency_report(
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo, Role::Supervisor, Role::Admin])?;
     let ReportQuery { from, to, format } = query.into_inner();
-    let to = to.unwrap_or_else(Utc::now);
-    let from = from.unwrap_or(to - Duration::days(365));
     let report = transparency::transparency(&db, from, to).await?;
     match format.as_deref() {
         None | Some("json") => Ok(HttpResponse::Ok().json(report)),

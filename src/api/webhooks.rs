@@ -94,7 +94,7 @@ pub async fn list_deliveries(
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;
     let DeliveryQuery { engine, status, limit } = query.into_inner();
-    let items = service::deliveries(&db, engine, status, limit.unwrap_or(100)).await?;
+    let items = service::deliveries(&db, engine, status, limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 

@@ -248,6 +248,13 @@ impl Db {
     }
 }
 
+/// The cheapest round trip to the database, for readiness checks: it proves the server answers
+/// on a pooled connection and touches no table.
+pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    Ok(conn.batch_execute("SELECT 1")?)
+}
+
 fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let describe = |r: Result<Vec<diesel::migration::MigrationVersion<'_>>, _>| {
         r.map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())

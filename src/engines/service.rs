@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::repo::{self, EngineRow};
 use crate::audit;
-use crate::db::{self, Db, DbError, write_tx};
+use crate::db::{self, Db, DbError};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, FieldError};
 
@@ -60,14 +60,15 @@ impl NewEngine {
 #[tracing::instrument(skip_all, fields(engine_id = %new.id))]
 pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, EngineError> {
     let new = new.validate().map_err(EngineError::Invalid)?;
-    db.maintain(move |conn| {
-        let row = EngineRow {
-            id: new.id,
-            name: new.name,
-            created_at: db::now(),
-            created_by: actor.id.clone(),
-        };
-        let result = write_tx(conn, |conn| {
+    let id = new.id.clone();
+    let registered = db
+        .write(move |conn| {
+            let row = EngineRow {
+                id: new.id.clone(),
+                name: new.name.clone(),
+                created_at: db::now(),
+                created_by: actor.id.clone(),
+            };
             repo::insert(conn, &row)?;
             audit::repo::record(
                 conn,
@@ -79,14 +80,13 @@ pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, E
                     details: json!({}),
                 },
             )?;
-            Ok::<_, EngineError>(())
-        });
-        match result {
-            Err(EngineError::Db(e)) if e.is_unique_violation() => Err(EngineError::AlreadyRegistered(row.id)),
-            other => other.map(|()| Engine::from(row)),
-        }
-    })
-    .await
+            Ok(Engine::from(row))
+        })
+        .await;
+    match registered {
+        Err(EngineError::Db(e)) if e.is_unique_violation() => Err(EngineError::AlreadyRegistered(id)),
+        other => other,
+    }
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Engine>, EngineError> {

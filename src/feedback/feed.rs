@@ -29,12 +29,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::db::{Db, DbConnection, DbError, MultiBackend};
+use super::repo;
+use crate::db::{Db, DbError};
 
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1_000;
@@ -87,18 +86,6 @@ pub struct FeedPage {
     pub has_more: bool,
 }
 
-#[derive(QueryableByName)]
-struct FeedRow {
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Text)]
-    txid: String,
-    #[diesel(sql_type = Text)]
-    payload: String,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    restricted: bool,
-}
-
 /// An event about a restricted subject keeps its place in the feed (so the cursor stays
 /// gap-free) but carries no data (GDPR Art. 18); a `subject.restriction_lifted` event follows
 /// the lift, with the decisions to fetch again.
@@ -106,62 +93,6 @@ fn restricted_payload(payload: &str) -> String {
     let mut envelope: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
     envelope["data"] = serde_json::json!({"restricted": true});
     envelope.to_string()
-}
-
-/// Reads up to `limit` events for `engine_id` after `after`, below the safe horizon.
-pub fn read(
-    conn: &mut DbConnection,
-    engine_id: &str,
-    after: FeedCursor,
-    limit: i64,
-) -> Result<Vec<(FeedCursor, String)>, DbError> {
-    let rows: Vec<FeedRow> = match conn {
-        DbConnection::Pg(_) => diesel::sql_query(
-            "SELECT seq, txid::text AS txid, payload,
-                    EXISTS (SELECT 1 FROM subject_restrictions x WHERE x.subject_id = outbox.subject_id) AS restricted
-               FROM outbox
-              WHERE engine_id = $1
-                AND (txid, seq) > ($2::xid8, $3)
-                AND txid < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY txid, seq
-              LIMIT $4",
-        )
-        .into_boxed::<MultiBackend>()
-        .bind::<Text, _>(engine_id.to_owned())
-        .bind::<Text, _>(after.txid.to_string())
-        .bind::<BigInt, _>(after.seq)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?,
-        DbConnection::Sqlite(_) => diesel::sql_query(
-            "SELECT seq, '0' AS txid, payload,
-                    EXISTS (SELECT 1 FROM subject_restrictions x WHERE x.subject_id = outbox.subject_id) AS restricted
-               FROM outbox
-              WHERE engine_id = ?1 AND seq > ?2
-              ORDER BY seq
-              LIMIT ?3",
-        )
-        .into_boxed::<MultiBackend>()
-        .bind::<Text, _>(engine_id.to_owned())
-        .bind::<BigInt, _>(after.seq)
-        .bind::<BigInt, _>(limit)
-        .load(conn)?,
-    };
-    rows.into_iter()
-        .map(|r| {
-            let txid = r
-                .txid
-                .parse()
-                .map_err(|e| DbError::Query(diesel::result::Error::DeserializationError(Box::new(e))))?;
-            Ok((
-                FeedCursor { txid, seq: r.seq },
-                if r.restricted {
-                    restricted_payload(&r.payload)
-                } else {
-                    r.payload
-                },
-            ))
-        })
-        .collect()
 }
 
 /// The engine's next page.
@@ -178,15 +109,25 @@ pub async fn page(
         .transpose()?
         .unwrap_or_default();
     let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let rows = db.run(move |conn| read(conn, &engine_id, after, limit + 1)).await?;
-    let has_more = rows.len() as i64 > limit;
+    let events = db
+        .run(move |conn| repo::events_after(conn, &engine_id, after.txid, after.seq, limit + 1))
+        .await?;
+    let has_more = events.len() as i64 > limit;
     let mut next = after;
-    let mut items = Vec::with_capacity(rows.len().min(limit as usize));
-    for (cursor, payload) in rows.into_iter().take(limit as usize) {
+    let mut items = Vec::with_capacity(events.len().min(limit as usize));
+    for event in events.into_iter().take(limit as usize) {
+        let payload = if event.restricted {
+            restricted_payload(&event.payload)
+        } else {
+            event.payload
+        };
         let raw = RawValue::from_string(payload)
             .map_err(|e| DbError::Query(diesel::result::Error::DeserializationError(Box::new(e))))?;
         items.push(raw);
-        next = cursor;
+        next = FeedCursor {
+            txid: event.txid,
+            seq: event.seq,
+        };
     }
     Ok(FeedPage {
         items,

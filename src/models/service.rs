@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::repo::{self, SuspensionRow};
 use crate::audit::{self, repo::Event};
-use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, FieldError};
 use crate::outbox;
@@ -71,6 +71,8 @@ impl Suspension {
     }
 }
 
+/// Audits a suspension change and tells every engine that uses the model. Runs in the caller's
+/// write transaction.
 fn announce(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -101,47 +103,43 @@ pub async fn suspend(db: &Db, actor: Actor, model: String, req: SuspendRequest) 
     c.identifier("/name", &model, 128);
     c.text("/reason", &req.reason, 2_000);
     let req = c.finish(req).map_err(ModelError::Invalid)?;
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            if repo::find(conn, &model)?.is_some() {
-                return Err(ModelError::AlreadySuspended(model.clone()));
-            }
-            let row = SuspensionRow {
-                model_name: model.clone(),
-                reason: req.reason.clone(),
-                suspended_by: actor.id.clone(),
-                suspended_at: db::now(),
-            };
-            repo::insert(conn, &row)?;
-            announce(
-                conn,
-                &actor,
-                outbox::EventKind::ModelSuspended,
-                &model,
-                json!({"model": model, "suspended_at": row.suspended_at.and_utc()}),
-            )?;
-            Ok(Suspension::of(model.clone(), Some(row)))
-        })
+    db.write(move |conn| {
+        if repo::find(conn, &model)?.is_some() {
+            return Err(ModelError::AlreadySuspended(model.clone()));
+        }
+        let row = SuspensionRow {
+            model_name: model.clone(),
+            reason: req.reason.clone(),
+            suspended_by: actor.id.clone(),
+            suspended_at: db::now(),
+        };
+        repo::insert(conn, &row)?;
+        announce(
+            conn,
+            &actor,
+            outbox::EventKind::ModelSuspended,
+            &model,
+            json!({"model": model, "suspended_at": row.suspended_at.and_utc()}),
+        )?;
+        Ok(Suspension::of(model.clone(), Some(row)))
     })
     .await
 }
 
 #[tracing::instrument(skip_all, fields(model = %model))]
 pub async fn lift(db: &Db, actor: Actor, model: String) -> Result<Suspension, ModelError> {
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            if !repo::delete(conn, &model)? {
-                return Err(ModelError::NotSuspended(model.clone()));
-            }
-            announce(
-                conn,
-                &actor,
-                outbox::EventKind::ModelSuspensionLifted,
-                &model,
-                json!({"model": model, "lifted_at": db::now().and_utc()}),
-            )?;
-            Ok(Suspension::of(model.clone(), None))
-        })
+    db.write(move |conn| {
+        if !repo::delete(conn, &model)? {
+            return Err(ModelError::NotSuspended(model.clone()));
+        }
+        announce(
+            conn,
+            &actor,
+            outbox::EventKind::ModelSuspensionLifted,
+            &model,
+            json!({"model": model, "lifted_at": db::now().and_utc()}),
+        )?;
+        Ok(Suspension::of(model.clone(), None))
     })
     .await
 }

@@ -1,3 +1,8 @@
+//! Queries behind the reports: the supervisor dashboard's figures, the reviewer report's
+//! outcomes and the transparency report's appeals.
+
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -70,4 +75,84 @@ pub fn outcomes_by_model(conn: &mut DbConnection) -> Result<Vec<(String, String,
         ))
         .order((decisions::model_name.asc(), decisions::model_version.asc()))
         .load(conn)?)
+}
+
+/// Every review: `(reviewer, outcome, seconds spent)`.
+pub fn reviewer_outcomes(conn: &mut DbConnection) -> Result<Vec<(String, String, Option<i64>)>, DbError> {
+    Ok(reviews::table
+        .select((reviews::reviewer_id, reviews::outcome, reviews::seconds_spent))
+        .load(conn)?)
+}
+
+/// What the transparency report needs to know about one appeal.
+#[derive(Debug, Clone)]
+pub struct AppealFacts {
+    pub decision_type: String,
+    pub grounds: Vec<String>,
+    pub status: String,
+    pub received_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub extended: bool,
+    /// `uphold`, `overturn` or `amend` once a human outcome is in force.
+    pub outcome: Option<String>,
+}
+
+type FactsRow = (
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    String,
+);
+
+/// The complaints received in `[from, to)`, with the outcome in force for each. Complaints are
+/// what people filed: review tasks the system files itself (a suspended model's decisions, AI
+/// Act Art. 26(5)) are nobody's complaint and are left out.
+pub fn complaints_received(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<AppealFacts>, DbError> {
+    let rows: Vec<FactsRow> = appeals::table
+        .filter(appeals::filed_by_role.ne(crate::domain::Role::System.as_str()))
+        .filter(appeals::received_at.ge(from))
+        .filter(appeals::received_at.lt(to))
+        .select((
+            appeals::decision_type,
+            appeals::grounds,
+            appeals::status,
+            appeals::received_at,
+            appeals::due_at,
+            appeals::decided_at,
+            appeals::extension_reason,
+            appeals::id,
+        ))
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.7.as_str()).collect();
+    let outcomes: BTreeMap<String, String> = reviews::table
+        .filter(reviews::appeal_id.eq_any(&ids))
+        .filter(reviews::status.eq_any(status::EFFECTIVE))
+        .select((reviews::appeal_id, reviews::outcome))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(
+            |(decision_type, grounds, status, received_at, due_at, decided_at, extension, id)| AppealFacts {
+                decision_type,
+                grounds: serde_json::from_str(&grounds).unwrap_or_default(),
+                status,
+                received_at,
+                due_at,
+                decided_at,
+                extended: extension.is_some(),
+                outcome: outcomes.get(&id).cloned(),
+            },
+        )
+        .collect())
 }

@@ -3,12 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use diesel::prelude::*;
 use serde::Serialize;
 
+use super::repo;
 use crate::appeals::AppealError;
-use crate::db::schema::reviews;
-use crate::db::{Db, DbConnection, DbError};
+use crate::db::Db;
 
 /// Agreement at or above this share, with the median case under `RUBBER_STAMP_SECONDS` over at
 /// least `RUBBER_STAMP_MIN_REVIEWS` reviews, is flagged for a supervisor to look at.
@@ -61,14 +60,10 @@ pub fn summarize(rows: &[(String, String, Option<i64>)]) -> Vec<ReviewerLine> {
         .collect()
 }
 
-fn load(conn: &mut DbConnection) -> Result<Vec<(String, String, Option<i64>)>, DbError> {
-    Ok(reviews::table
-        .select((reviews::reviewer_id, reviews::outcome, reviews::seconds_spent))
-        .load(conn)?)
-}
-
 pub async fn reviewers(db: &Db) -> Result<Vec<ReviewerLine>, AppealError> {
-    let rows = db.run(|conn| load(conn).map_err(AppealError::from)).await?;
+    let rows = db
+        .run(|conn| repo::reviewer_outcomes(conn).map_err(AppealError::from))
+        .await?;
     Ok(summarize(&rows))
 }
 

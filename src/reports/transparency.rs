@@ -5,27 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::prelude::*;
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::repo::{self, AppealFacts};
 use crate::appeals::AppealError;
-use crate::db::schema::{appeals, reviews};
-use crate::db::{Db, DbConnection, DbError};
-
-/// What the report needs to know about one appeal.
-#[derive(Debug, Clone)]
-pub struct AppealFacts {
-    pub decision_type: String,
-    pub grounds: Vec<String>,
-    pub status: String,
-    pub received_at: NaiveDateTime,
-    pub due_at: NaiveDateTime,
-    pub decided_at: Option<NaiveDateTime>,
-    pub extended: bool,
-    /// `uphold`, `overturn` or `amend` once a human outcome is in force.
-    pub outcome: Option<String>,
-}
+use crate::db::Db;
 
 #[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct TransparencyReport {
@@ -131,72 +116,27 @@ impl TransparencyReport {
     }
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<String>,
-    String,
-);
-
-fn load(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<AppealFacts>, DbError> {
-    let rows: Vec<Row> = appeals::table
-        // Complaints are what people filed. Review tasks the system files itself (a suspended
-        // model's decisions, AI Act Art. 26(5)) are nobody's complaint and are not counted.
-        .filter(appeals::filed_by_role.ne(crate::domain::Role::System.as_str()))
-        .filter(appeals::received_at.ge(from))
-        .filter(appeals::received_at.lt(to))
-        .select((
-            appeals::decision_type,
-            appeals::grounds,
-            appeals::status,
-            appeals::received_at,
-            appeals::due_at,
-            appeals::decided_at,
-            appeals::extension_reason,
-            appeals::id,
-        ))
-        .load(conn)?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.7.as_str()).collect();
-    let outcomes: BTreeMap<String, String> = reviews::table
-        .filter(reviews::appeal_id.eq_any(&ids))
-        .filter(reviews::status.eq_any(crate::appeals::reviews::model::status::EFFECTIVE))
-        .select((reviews::appeal_id, reviews::outcome))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(
-            |(decision_type, grounds, status, received_at, due_at, decided_at, extension, id)| AppealFacts {
-                decision_type,
-                grounds: serde_json::from_str(&grounds).unwrap_or_default(),
-                status,
-                received_at,
-                due_at,
-                decided_at,
-                extended: extension.is_some(),
-                outcome: outcomes.get(&id).cloned(),
-            },
-        )
-        .collect())
-}
-
-pub async fn transparency(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<TransparencyReport, AppealError> {
+/// The report over `[from, to)`: by default the year up to now.
+pub async fn transparency(
+    db: &Db,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<TransparencyReport, AppealError> {
+    let to = to.unwrap_or_else(Utc::now);
+    let from = from.unwrap_or(to - Duration::days(365));
     if to <= from {
         return Err(AppealError::invalid("/to", "must be after from"));
     }
     let facts = db
-        .run(move |conn| load(conn, from.naive_utc(), to.naive_utc()).map_err(AppealError::from))
+        .run(move |conn| repo::complaints_received(conn, from.naive_utc(), to.naive_utc()).map_err(AppealError::from))
         .await?;
     Ok(summarize(from, to, &facts))
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDateTime;
+
     use super::*;
 
     fn t(s: &str) -> NaiveDateTime {

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::repo::{self, SessionRow};
 use crate::audit::{self, repo::Event};
 use crate::auth::Claims;
-use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::{Actor, Role};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,8 @@ fn session_expiry(now: NaiveDateTime, ttl: Duration, token_exp: Option<i64>) -> 
     by_token.map_or(by_ttl, |t| t.min(by_ttl))
 }
 
+/// Opens a session: purges expired ones, ends the one it replaces, and audits the start. Runs in
+/// the caller's write transaction.
 fn open_in_tx(
     conn: &mut DbConnection,
     claims: &Claims,
@@ -139,11 +141,16 @@ pub async fn start(
     replaces: Option<String>,
     request_id: Option<String>,
 ) -> Result<Started, SessionError> {
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let expires_at = session_expiry(db::now(), ttl, Some(claims.exp));
-            open_in_tx(conn, &claims, expires_at, "token", replaces.as_deref(), request_id)
-        })
+    db.write(move |conn| {
+        let expires_at = session_expiry(db::now(), ttl, Some(claims.exp));
+        open_in_tx(
+            conn,
+            &claims,
+            expires_at,
+            "token",
+            replaces.as_deref(),
+            request_id.clone(),
+        )
     })
     .await
 }
@@ -163,19 +170,30 @@ pub async fn redeem_link(
         .map(|t| t.naive_utc())
         .unwrap_or_else(db::now);
     let result = db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let now = db::now();
-                repo::spend_link(conn, &link_id, now, link_expires.max(now))?;
-                let expires_at = session_expiry(now, ttl, None);
-                open_in_tx(conn, &claims, expires_at, "login_link", replaces.as_deref(), request_id)
-            })
+        .write(move |conn| {
+            let now = db::now();
+            repo::spend_link(conn, &link_id, now, link_expires.max(now))?;
+            let expires_at = session_expiry(now, ttl, None);
+            open_in_tx(
+                conn,
+                &claims,
+                expires_at,
+                "login_link",
+                replaces.as_deref(),
+                request_id.clone(),
+            )
         })
         .await;
     match result {
         Err(SessionError::Db(e)) if e.is_unique_violation() => Err(SessionError::LinkUsed),
         other => other,
     }
+}
+
+/// The URL of a one-time login link, which the web UI exchanges for a session. JWTs are URL-safe
+/// (base64url and dots), so the token needs no escaping.
+pub fn login_link_url(base_url: &str, token: &str) -> String {
+    format!("{}/ui/login/link?t={token}", base_url.trim_end_matches('/'))
 }
 
 /// Whether a login link was already exchanged (to say so before asking to confirm).
@@ -196,22 +214,20 @@ pub async fn find(db: &Db, cookie_value: String) -> Result<Option<WebSession>, S
 /// Ends a session (logout). The row is deleted, so the cookie is worthless from now on.
 #[tracing::instrument(skip_all)]
 pub async fn end(db: &Db, session: WebSession, actor: Actor) -> Result<(), SessionError> {
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            if repo::delete(conn, &session.id_hash)? {
-                audit::repo::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "session.ended",
-                        object_type: "web_session",
-                        object_id: &session.id_hash[..16],
-                        details: json!({}),
-                    },
-                )?;
-            }
-            Ok(())
-        })
+    db.write(move |conn| {
+        if repo::delete(conn, &session.id_hash)? {
+            audit::repo::record(
+                conn,
+                &actor,
+                Event {
+                    action: "session.ended",
+                    object_type: "web_session",
+                    object_id: &session.id_hash[..16],
+                    details: json!({}),
+                },
+            )?;
+        }
+        Ok(())
     })
     .await
 }

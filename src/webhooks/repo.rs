@@ -171,19 +171,24 @@ pub fn release(
     token: &str,
     next_attempt_at: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    let n = diesel::update(
-        wd::table
-            .filter(wd::id.eq(id))
-            .filter(wd::lease_token.eq(token))
-            .filter(wd::status.eq("pending")),
-    )
-    .set((
-        wd::next_attempt_at.eq(next_attempt_at),
-        wd::attempts.eq(wd::attempts - 1),
-        wd::lease_token.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(leased(id, token))
+        .set((
+            wd::next_attempt_at.eq(next_attempt_at),
+            wd::attempts.eq(wd::attempts - 1),
+            wd::lease_token.eq(None::<String>),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
+}
+
+/// The pending delivery `id`, as long as the lease `token` still holds it.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn leased<'a>(id: &'a str, token: &'a str) -> _ {
+    let pending: &'static str = "pending";
+    wd::table
+        .filter(wd::id.eq(id))
+        .filter(wd::lease_token.eq(token))
+        .filter(wd::status.eq(pending))
 }
 
 pub fn payloads(conn: &mut DbConnection, event_ids: &[String]) -> Result<Vec<(String, String)>, DbError> {
@@ -194,36 +199,26 @@ pub fn payloads(conn: &mut DbConnection, event_ids: &[String]) -> Result<Vec<(St
 }
 
 /// What an attempt came to.
-pub struct AttemptResult<'a> {
-    pub status: &'a str,
+pub struct AttemptResult {
+    pub status: &'static str,
     pub next_attempt_at: NaiveDateTime,
     pub last_status: Option<i32>,
-    pub last_error: Option<&'a str>,
+    pub last_error: Option<String>,
     pub delivered_at: Option<NaiveDateTime>,
 }
 
 /// Records an attempt, only if this worker still holds the lease.
-pub fn finish_attempt(
-    conn: &mut DbConnection,
-    id: &str,
-    token: &str,
-    result: &AttemptResult<'_>,
-) -> Result<bool, DbError> {
-    let n = diesel::update(
-        wd::table
-            .filter(wd::id.eq(id))
-            .filter(wd::lease_token.eq(token))
-            .filter(wd::status.eq("pending")),
-    )
-    .set((
-        wd::status.eq(result.status),
-        wd::next_attempt_at.eq(result.next_attempt_at),
-        wd::last_status.eq(result.last_status),
-        wd::last_error.eq(result.last_error),
-        wd::delivered_at.eq(result.delivered_at),
-        wd::lease_token.eq(None::<String>),
-    ))
-    .execute(conn)?;
+pub fn finish_attempt(conn: &mut DbConnection, id: &str, token: &str, result: &AttemptResult) -> Result<bool, DbError> {
+    let n = diesel::update(leased(id, token))
+        .set((
+            wd::status.eq(result.status),
+            wd::next_attempt_at.eq(result.next_attempt_at),
+            wd::last_status.eq(result.last_status),
+            wd::last_error.eq(result.last_error.as_deref()),
+            wd::delivered_at.eq(result.delivered_at),
+            wd::lease_token.eq(None::<String>),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 

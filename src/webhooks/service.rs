@@ -4,14 +4,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::error::WebhookError;
 use super::repo::{self, DeliveryRow, EndpointRow};
+use super::signing;
 use super::ssrf::Guard;
-use super::{WebhookError, signing};
 use crate::audit::{self, repo::Event};
 use crate::config::Webhooks;
-use crate::db::{self, Db, DbConnection, DbError, write_tx};
+use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::{Actor, FieldError};
-use crate::engines;
+use crate::engines::repo as engine_repo;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,41 +126,39 @@ pub async fn register(
         .check(&new.url)
         .await
         .map_err(|e| WebhookError::Invalid(vec![FieldError::new("/url", e.to_string())]))?;
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            if !engines::repo::exists(conn, &engine_id)? {
-                return Err(WebhookError::NotFound("engine"));
-            }
-            let now = db::now();
-            let row = EndpointRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                engine_id,
-                url: url.to_string(),
-                secret: signing::generate_secret(),
-                previous_secret: None,
-                previous_secret_expires_at: None,
-                status: "active".into(),
-                disabled_reason: None,
-                created_at: now,
-                updated_at: now,
-            };
-            repo::insert_endpoint(conn, &row)?;
-            audit_endpoint(
-                conn,
-                &actor,
-                "webhook_endpoint.registered",
-                &row.id,
-                json!({"engine_id": row.engine_id}),
-            )?;
-            Ok(Endpoint::from_row(row, true))
-        })
+    db.write(move |conn| {
+        if !engine_repo::exists(conn, &engine_id)? {
+            return Err(WebhookError::NotFound("engine"));
+        }
+        let now = db::now();
+        let row = EndpointRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            engine_id: engine_id.clone(),
+            url: url.to_string(),
+            secret: signing::generate_secret(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            status: "active".into(),
+            disabled_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_endpoint(conn, &row)?;
+        audit_endpoint(
+            conn,
+            &actor,
+            "webhook_endpoint.registered",
+            &row.id,
+            json!({"engine_id": row.engine_id}),
+        )?;
+        Ok(Endpoint::from_row(row, true))
     })
     .await
 }
 
 pub async fn list(db: &Db, engine_id: String) -> Result<Vec<Endpoint>, WebhookError> {
     db.run(move |conn| {
-        if !engines::repo::exists(conn, &engine_id)? {
+        if !engine_repo::exists(conn, &engine_id)? {
             return Err(WebhookError::NotFound("engine"));
         }
         Ok(repo::endpoints_for(conn, &engine_id)?
@@ -180,40 +179,40 @@ pub async fn rotate(
     endpoint_id: String,
 ) -> Result<Endpoint, WebhookError> {
     let grace = chrono::Duration::from_std(cfg.secret_grace).unwrap_or(chrono::Duration::hours(24));
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let row = repo::find_endpoint(conn, &endpoint_id)?
-                .filter(|r| r.engine_id == engine_id)
-                .ok_or(WebhookError::NotFound("endpoint"))?;
-            let now = db::now();
-            let new = signing::generate_secret();
-            let expires = now + grace;
-            if !repo::rotate_secret(conn, &row.id, &row.secret, &new, expires, now)? {
-                return Err(WebhookError::Conflict(
-                    "the secret was rotated concurrently; retry".into(),
-                ));
-            }
-            audit_endpoint(
-                conn,
-                &actor,
-                "webhook_endpoint.secret_rotated",
-                &row.id,
-                json!({"previous_valid_until": expires.and_utc()}),
-            )?;
-            let row = repo::find_endpoint(conn, &row.id)?.ok_or(WebhookError::NotFound("endpoint"))?;
-            Ok(Endpoint::from_row(row, true))
-        })
+    db.write(move |conn| {
+        let row = repo::find_endpoint(conn, &endpoint_id)?
+            .filter(|r| r.engine_id == engine_id)
+            .ok_or(WebhookError::NotFound("endpoint"))?;
+        let now = db::now();
+        let new = signing::generate_secret();
+        let expires = now + grace;
+        if !repo::rotate_secret(conn, &row.id, &row.secret, &new, expires, now)? {
+            return Err(WebhookError::Conflict(
+                "the secret was rotated concurrently; retry".into(),
+            ));
+        }
+        audit_endpoint(
+            conn,
+            &actor,
+            "webhook_endpoint.secret_rotated",
+            &row.id,
+            json!({"previous_valid_until": expires.and_utc()}),
+        )?;
+        let row = repo::find_endpoint(conn, &row.id)?.ok_or(WebhookError::NotFound("endpoint"))?;
+        Ok(Endpoint::from_row(row, true))
     })
     .await
 }
 
+/// How many deliveries a listing shows unless it asks for another number, and at most.
+pub const DEFAULT_DELIVERIES: i64 = 100;
 pub const MAX_DELIVERIES: i64 = 500;
 
 pub async fn deliveries(
     db: &Db,
     engine_id: Option<String>,
     status: Option<String>,
-    limit: i64,
+    limit: Option<i64>,
 ) -> Result<Vec<Delivery>, WebhookError> {
     if let Some(s) = &status
         && !matches!(s.as_str(), "pending" | "delivered" | "failed")
@@ -223,7 +222,7 @@ pub async fn deliveries(
             "must be pending, delivered or failed",
         )]));
     }
-    let limit = limit.clamp(1, MAX_DELIVERIES);
+    let limit = limit.unwrap_or(DEFAULT_DELIVERIES).clamp(1, MAX_DELIVERIES);
     db.run(move |conn| {
         Ok(
             repo::list_deliveries(conn, engine_id.as_deref(), status.as_deref(), limit)?
@@ -238,25 +237,23 @@ pub async fn deliveries(
 /// Sends a finished (failed or delivered) delivery again, with a fresh retry window.
 #[tracing::instrument(skip_all, fields(delivery_id = %id))]
 pub async fn replay(db: &Db, actor: Actor, id: String) -> Result<Delivery, WebhookError> {
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let row = repo::find_delivery(conn, &id)?.ok_or(WebhookError::NotFound("delivery"))?;
-            if !repo::replay(conn, &row.id, db::now())? {
-                return Err(WebhookError::Conflict(format!("delivery {id} is still pending")));
-            }
-            audit::repo::record(
-                conn,
-                &actor,
-                Event {
-                    action: "webhook_delivery.replayed",
-                    object_type: "webhook_delivery",
-                    object_id: &row.id,
-                    details: json!({"previous_status": row.status, "attempts": row.attempts}),
-                },
-            )?;
-            let row = repo::find_delivery(conn, &id)?.ok_or(WebhookError::NotFound("delivery"))?;
-            Ok(Delivery::from(row))
-        })
+    db.write(move |conn| {
+        let row = repo::find_delivery(conn, &id)?.ok_or(WebhookError::NotFound("delivery"))?;
+        if !repo::replay(conn, &row.id, db::now())? {
+            return Err(WebhookError::Conflict(format!("delivery {id} is still pending")));
+        }
+        audit::repo::record(
+            conn,
+            &actor,
+            Event {
+                action: "webhook_delivery.replayed",
+                object_type: "webhook_delivery",
+                object_id: &row.id,
+                details: json!({"previous_status": row.status, "attempts": row.attempts}),
+            },
+        )?;
+        let row = repo::find_delivery(conn, &id)?.ok_or(WebhookError::NotFound("delivery"))?;
+        Ok(Delivery::from(row))
     })
     .await
 }

@@ -25,12 +25,12 @@ use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::WebhookError;
+use super::error::WebhookError;
 use super::repo::{self, AttemptResult, DeliveryRow, EndpointRow};
 use super::signing;
 use super::ssrf::{Guard, GuardedResolver};
 use crate::config::Webhooks;
-use crate::db::{self, Db, write_tx};
+use crate::db::{self, Db};
 
 /// The shortest lease. A lease must outlast the attempt, and an attempt may first wait for its
 /// endpoint's slot (at most one timeout, since claims take no more than `per_endpoint` of an
@@ -230,35 +230,33 @@ async fn claim(db: &Db, cfg: &Webhooks, token: &str, limit: i64, skip: Vec<Strin
     let claim_token = token.to_owned();
     let lease = TimeDelta::from_std(lease(cfg)).unwrap_or(TimeDelta::seconds(60));
     let per_endpoint = i64::try_from(cfg.per_endpoint.max(1)).unwrap_or(i64::MAX);
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let now = db::now();
-            let deliveries = repo::claim_due(conn, &claim_token, now, now + lease, limit, per_endpoint, &skip)?;
-            if deliveries.is_empty() {
-                return Ok(Vec::new());
-            }
-            let endpoint_ids: Vec<String> = deliveries.iter().map(|d| d.endpoint_id.clone()).collect();
-            let event_ids: Vec<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
-            let endpoints: HashMap<String, EndpointRow> = repo::endpoints_by_ids(conn, &endpoint_ids)?
+    db.write(move |conn| {
+        let now = db::now();
+        let deliveries = repo::claim_due(conn, &claim_token, now, now + lease, limit, per_endpoint, &skip)?;
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let endpoint_ids: Vec<String> = deliveries.iter().map(|d| d.endpoint_id.clone()).collect();
+        let event_ids: Vec<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
+        let endpoints: HashMap<String, EndpointRow> = repo::endpoints_by_ids(conn, &endpoint_ids)?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
+        let payloads: HashMap<String, String> = repo::payloads(conn, &event_ids)?.into_iter().collect();
+        Ok::<_, WebhookError>(
+            deliveries
                 .into_iter()
-                .map(|e| (e.id.clone(), e))
-                .collect();
-            let payloads: HashMap<String, String> = repo::payloads(conn, &event_ids)?.into_iter().collect();
-            Ok::<_, WebhookError>(
-                deliveries
-                    .into_iter()
-                    .filter_map(|d| {
-                        let endpoint = endpoints.get(&d.endpoint_id)?.clone();
-                        let payload = payloads.get(&d.event_id)?.clone();
-                        Some(Job {
-                            delivery: d,
-                            endpoint,
-                            payload,
-                        })
+                .filter_map(|d| {
+                    let endpoint = endpoints.get(&d.endpoint_id)?.clone();
+                    let payload = payloads.get(&d.event_id)?.clone();
+                    Some(Job {
+                        delivery: d,
+                        endpoint,
+                        payload,
                     })
-                    .collect::<Vec<_>>(),
-            )
-        })
+                })
+                .collect::<Vec<_>>(),
+        )
     })
     .await
 }
@@ -339,7 +337,7 @@ async fn attempt(worker: &Worker, token: &str, job: Job) -> Result<(), WebhookEr
         let until = db::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(30));
         worker
             .db
-            .run(move |conn| repo::release(conn, &id, &token, until))
+            .write(move |conn| repo::release(conn, &id, &token, until))
             .await?;
         return Ok(());
     }
@@ -372,90 +370,68 @@ async fn attempt(worker: &Worker, token: &str, job: Job) -> Result<(), WebhookEr
     let token = token.to_owned();
     worker
         .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let now = db::now();
-                let d = &job.delivery;
-                let recorded = match outcome {
-                    Outcome::Delivered(status) => repo::finish_attempt(
-                        conn,
-                        &d.id,
-                        &token,
-                        &AttemptResult {
-                            status: "delivered",
-                            next_attempt_at: now,
-                            last_status: Some(i32::from(status)),
-                            last_error: None,
-                            delivered_at: Some(now),
-                        },
-                    )?,
-                    Outcome::Gone => {
-                        let reason = "the endpoint answered 410 Gone";
-                        if repo::disable_endpoint(conn, &d.endpoint_id, reason, now)? {
-                            tracing::info!(endpoint_id = %d.endpoint_id, "webhook endpoint disabled after 410 Gone");
-                        }
-                        repo::finish_attempt(
-                            conn,
-                            &d.id,
-                            &token,
-                            &AttemptResult {
-                                status: "failed",
-                                next_attempt_at: now,
-                                last_status: Some(410),
-                                last_error: Some("410 Gone: endpoint disabled"),
-                                delivered_at: None,
-                            },
-                        )?
-                    }
-                    Outcome::Refused(why) => repo::finish_attempt(
-                        conn,
-                        &d.id,
-                        &token,
-                        &AttemptResult {
-                            status: "failed",
-                            next_attempt_at: now,
-                            last_status: None,
-                            last_error: Some(&why),
-                            delivered_at: None,
-                        },
-                    )?,
-                    Outcome::Retry {
-                        status,
-                        error,
-                        retry_after,
-                    } => {
-                        let next = next_attempt(&cfg, d.attempts, retry_after, now);
-                        // `window_start` is the first attempt (set by the claim), so time spent
-                        // queued does not count; and every delivery gets `min_attempts` attempts.
-                        let horizon_end =
-                            d.window_start + TimeDelta::from_std(cfg.horizon).unwrap_or(TimeDelta::days(3));
-                        let exhausted = next > horizon_end && d.attempts >= cfg.min_attempts;
-                        let error = if exhausted {
-                            format!("retries exhausted after {} attempts; last: {error}", d.attempts)
-                        } else {
-                            error
-                        };
-                        repo::finish_attempt(
-                            conn,
-                            &d.id,
-                            &token,
-                            &AttemptResult {
-                                status: if exhausted { "failed" } else { "pending" },
-                                next_attempt_at: if exhausted { now } else { next },
-                                last_status: status.map(i32::from),
-                                last_error: Some(&error),
-                                delivered_at: None,
-                            },
-                        )?
-                    }
-                };
-                if !recorded {
-                    tracing::warn!(delivery_id = %d.id, "the delivery lease ran out before its attempt was recorded");
-                }
-                Ok::<_, WebhookError>(())
-            })
+        .write(move |conn| {
+            let now = db::now();
+            let d = &job.delivery;
+            if matches!(outcome, Outcome::Gone)
+                && repo::disable_endpoint(conn, &d.endpoint_id, "the endpoint answered 410 Gone", now)?
+            {
+                tracing::info!(endpoint_id = %d.endpoint_id, "webhook endpoint disabled after 410 Gone");
+            }
+            if !repo::finish_attempt(conn, &d.id, &token, &settle(&cfg, d, &outcome, now))? {
+                tracing::warn!(delivery_id = %d.id, "the delivery lease ran out before its attempt was recorded");
+            }
+            Ok::<_, WebhookError>(())
         })
         .await
+}
+
+/// What an attempt's outcome writes on its delivery: delivered, failed for good (410, refused,
+/// or retries exhausted) or due again after a backoff.
+fn settle(cfg: &Webhooks, d: &DeliveryRow, outcome: &Outcome, now: NaiveDateTime) -> AttemptResult {
+    let failed = |last_status: Option<i32>, error: String| AttemptResult {
+        status: "failed",
+        next_attempt_at: now,
+        last_status,
+        last_error: Some(error),
+        delivered_at: None,
+    };
+    match outcome {
+        Outcome::Delivered(status) => AttemptResult {
+            status: "delivered",
+            next_attempt_at: now,
+            last_status: Some(i32::from(*status)),
+            last_error: None,
+            delivered_at: Some(now),
+        },
+        Outcome::Gone => failed(Some(410), "410 Gone: endpoint disabled".into()),
+        Outcome::Refused(why) => failed(None, why.clone()),
+        Outcome::Retry {
+            status,
+            error,
+            retry_after,
+        } => {
+            let last_status = status.map(i32::from);
+            let next = next_attempt(cfg, d.attempts, *retry_after, now);
+            // `window_start` is the first attempt (set by the claim), so time spent queued does
+            // not count; and every delivery gets `min_attempts` attempts.
+            let horizon_end = d.window_start + TimeDelta::from_std(cfg.horizon).unwrap_or(TimeDelta::days(3));
+            if next > horizon_end && d.attempts >= cfg.min_attempts {
+                failed(
+                    last_status,
+                    format!("retries exhausted after {} attempts; last: {error}", d.attempts),
+                )
+            } else {
+                AttemptResult {
+                    status: "pending",
+                    next_attempt_at: next,
+                    last_status,
+                    last_error: Some(error.clone()),
+                    delivered_at: None,
+                }
+            }
+        }
+    }
 }
 
 /// Exponential backoff with "equal jitter": the n-th retry waits between half and all of
