@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use recourse::appeals::queue::repo::{ClaimRequest, claim_next};
+use recourse::appeals::repo::queue::{ClaimRequest, claim_next};
 use recourse::auth::{JwtKeys, TokenMinter};
 use recourse::config::{JwtAlgorithm, JwtArgs};
 use recourse::db::{self, DatabaseUrl, Db, DbConnection, DbError, write_tx};

@@ -75,7 +75,7 @@ pub fn page(
 ) -> Result<Vec<(Label, LabelKey)>, DbError> {
     let mut query = reviews::table
         .inner_join(decisions::table.on(decisions::id.eq(reviews::decision_id)))
-        .filter(reviews::status.eq_any(crate::appeals::reviews::model::status::EFFECTIVE))
+        .filter(reviews::status.eq_any(crate::appeals::model::review_status::EFFECTIVE))
         .filter(reviews::resolved_at.is_not_null())
         .filter(decisions::payload_hash.ne(crate::subjects::erasure::ERASED_FINGERPRINT))
         // Kept under a legal hold after an erasure request: kept for that obligation, not reused

@@ -163,7 +163,7 @@ fn load(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> Resu
     let ids: Vec<&str> = rows.iter().map(|r| r.7.as_str()).collect();
     let outcomes: BTreeMap<String, String> = reviews::table
         .filter(reviews::appeal_id.eq_any(&ids))
-        .filter(reviews::status.eq_any(crate::appeals::reviews::model::status::EFFECTIVE))
+        .filter(reviews::status.eq_any(crate::appeals::model::review_status::EFFECTIVE))
         .select((reviews::appeal_id, reviews::outcome))
         .load::<(String, String)>(conn)?
         .into_iter()
