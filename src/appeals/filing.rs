@@ -39,6 +39,10 @@ pub struct IdempotencyKey {
     pub request_hash: String,
 }
 
+/// Files `actor`'s appeal against a decision, in one transaction: the legal clock starts, the
+/// appeal is routed to a queue, the subject is sent an acknowledgement and the engine an event.
+/// A filing after the window closed is refused, and that refusal is committed too (a notice, an
+/// audit entry). A repeated `Idempotency-Key` gets the first response again.
 #[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn file(
     db: &Db,
