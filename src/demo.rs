@@ -7,12 +7,11 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use crate::appeals::AppealError;
-use crate::appeals::queue::service::ClaimOptions;
+use crate::appeals::queue::ClaimOptions;
 use crate::appeals::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
 use crate::auth::TokenMinter;
 use crate::calendar::CalendarHandle;
 use crate::db::Db;
-use crate::decisions::{self, DecisionError};
 use crate::domain::appeal::AppealDraft;
 use crate::domain::decision::{DecisionDraft, ValidDecision};
 use crate::domain::review::{ReviewDraft, ValidReview};
@@ -20,6 +19,7 @@ use crate::domain::routing::{RuleInput, RuleMatch};
 use crate::domain::{Actor, Role};
 use crate::engines::{self, EngineError, NewEngine};
 use crate::sessions::service::login_link_url;
+use crate::ingestion::{self, IngestionError};
 
 pub const DEMO_PRINCIPALS: [(Role, &str); 7] = [
     (Role::Engine, "acme-credit"),
@@ -42,7 +42,7 @@ pub enum DemoError {
     #[error("seeding engines: {0}")]
     Engine(#[from] EngineError),
     #[error("seeding decisions: {0}")]
-    Decision(#[from] DecisionError),
+    Decision(#[from] IngestionError),
     #[error("demo decision is invalid: {0}")]
     Invalid(String),
     #[error("seeding queues and reviewers: {0}")]
@@ -86,14 +86,14 @@ pub async fn seed(db: &Db, calendar: &CalendarHandle) -> Result<(), DemoError> {
             request_id: None,
         };
         let external_id = decision.external_id.clone();
-        let id = match decisions::service::ingest(db, calendar, actor, decision).await {
-            Ok(decisions::Ingested::Created(d)) => {
+        let id = match ingestion::service::ingest(db, calendar, actor, decision).await {
+            Ok(ingestion::service::Ingested::Created(d)) => {
                 created += 1;
                 d.id
             }
-            Ok(decisions::Ingested::Existing(d)) => d.id,
+            Ok(ingestion::service::Ingested::Existing(d)) => d.id,
             // Seeded by an earlier start: the dates are relative to now, so the content differs.
-            Err(DecisionError::Conflict { existing_id, .. }) => existing_id,
+            Err(IngestionError::Conflict { existing_id, .. }) => existing_id,
             Err(e) => return Err(e.into()),
         };
         ids.insert(external_id, id);
@@ -111,7 +111,7 @@ async fn seed_workflow(
     admin: &Actor,
     ids: &HashMap<String, String>,
 ) -> Result<(), DemoError> {
-    use crate::appeals::routing::service as routing;
+    use crate::appeals::routing;
     let all_types = vec![
         "credit_limit".to_owned(),
         "fraud_flag".into(),
@@ -157,24 +157,24 @@ async fn seed_workflow(
     };
     // Waiting in the default queue.
     if let Some(id) = ids.get("app-2026-0002")
-        && !crate::appeals::casework::service::ever_appealed(db, id.clone()).await?
+        && !crate::appeals::casework::ever_appealed(db, id.clone()).await?
     {
         let draft = appeal(
             "My card utilisation was high for one month only because of a hospital bill, which is now paid off.",
             json!({"utilisation": 0.35}),
         )?;
-        crate::appeals::service::file(db, calendar, subject("cust-1002"), id.clone(), draft, None).await?;
+        crate::appeals::filing::file(db, calendar, subject("cust-1002"), id.clone(), draft, None).await?;
     }
     // Already decided, so the dashboard has an overturn rate to draw.
     if let Some(id) = ids.get("claim-5531")
-        && !crate::appeals::casework::service::ever_appealed(db, id.clone()).await?
+        && !crate::appeals::casework::ever_appealed(db, id.clone()).await?
     {
         let draft = appeal(
             "The declared income included a one-off redundancy payment; my regular income is 29,000.",
             json!({"declared_income": 29000}),
         )?;
-        let filed = crate::appeals::service::file(db, calendar, subject("cust-1003"), id.clone(), draft, None).await?;
-        let crate::appeals::service::Filed::Created(detail) = filed else {
+        let filed = crate::appeals::filing::file(db, calendar, subject("cust-1003"), id.clone(), draft, None).await?;
+        let crate::appeals::filing::Filed::Created(detail) = filed else {
             return Ok(());
         };
         let raj = Actor {
@@ -187,7 +187,7 @@ async fn seed_workflow(
             appeal_id: Some(detail.appeal.id.clone()),
             lease: std::time::Duration::from_secs(600),
         };
-        if let Some(claimed) = crate::appeals::queue::service::claim(db, raj.clone(), options).await? {
+        if let Some(claimed) = crate::appeals::queue::claim(db, raj.clone(), options).await? {
             let review = ValidReview::parse(ReviewDraft {
                 lease_token: claimed.lease.token,
                 outcome: crate::domain::review::ReviewOutcome::Overturn,
@@ -203,7 +203,7 @@ async fn seed_workflow(
                 rectified_inputs: None,
             })
             .map_err(|e| DemoError::Invalid(format!("{e:?}")))?;
-            crate::appeals::reviews::service::submit(db, calendar, raj, detail.appeal.id.clone(), review).await?;
+            crate::appeals::review::submit(db, calendar, raj, detail.appeal.id.clone(), review).await?;
         }
     }
     Ok(())

@@ -18,6 +18,7 @@ pub mod engines;
 pub mod error;
 pub mod feedback;
 pub mod idempotency;
+pub mod ingestion;
 pub mod models;
 pub mod notices;
 pub mod outbox;

@@ -190,7 +190,7 @@ impl Application {
             spawn_worker(
                 "sweeper",
                 stop.clone(),
-                crate::appeals::queue::sweeper::run(db.clone(), workflow.sweep_interval, calendar.clone()),
+                crate::appeals::sweeper::run(db.clone(), workflow.sweep_interval, calendar.clone()),
             ),
             spawn_worker(
                 "audit sealer",

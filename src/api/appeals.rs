@@ -1,5 +1,5 @@
 use super::openapi::Items;
-use crate::appeals::model::AppealDetail;
+use crate::appeals::detail::AppealDetail;
 use crate::error::Problem;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use super::json::{ApiJson, OptionalJson, from_value};
 use crate::appeals::AppealError;
-use crate::appeals::queue::service::{self as queue, ClaimOptions};
-use crate::appeals::reviews::service::{self as reviews, ApprovalInput};
-use crate::appeals::service::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey, WithdrawalInput};
+use crate::appeals::approval::{self, ApprovalInput};
+use crate::appeals::filing::{self, AssignmentInput, ExtensionInput, Filed, IdempotencyKey, WithdrawalInput};
+use crate::appeals::queue::{self, ClaimOptions};
+use crate::appeals::review;
 use crate::auth::require_role;
 use crate::calendar::CalendarHandle;
 use crate::config::Workflow;
@@ -97,7 +98,7 @@ pub async fn file_appeal(
     let draft: AppealDraft = from_value(&body.0)?;
     let decision_id = decision_id.into_inner();
     let key = idempotency_key(&req, &format!("POST /v1/decisions/{decision_id}/appeals"), &body.0)?;
-    let filed = service::file(&db, &calendar, actor, decision_id, draft, key).await?;
+    let filed = filing::file(&db, &calendar, actor, decision_id, draft, key).await?;
     Ok(match filed {
         Filed::Created(detail) => HttpResponse::Created()
             .insert_header(("Location", format!("/v1/appeals/{}", detail.appeal.id)))
@@ -116,7 +117,7 @@ pub async fn file_appeal(
 #[tracing::instrument(skip_all)]
 pub async fn get_appeal(db: web::Data<Db>, actor: Actor, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     require_role(&actor, APPEAL_READERS)?;
-    Ok(HttpResponse::Ok().json(service::get(&db, actor, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(filing::get(&db, actor, id.into_inner()).await?))
 }
 
 #[utoipa::path(get, path = "/v1/appeals/{id}/notices", tag = "appeals", description = "Roles: subject (own), agent, reviewer, supervisor, dpo.", params(("id" = String, Path, description = "appeal id")), security(("bearer" = [])), responses((status = 200, body = Items<crate::notices::Notice>), (status = 404, response = Problem)))]
@@ -127,7 +128,7 @@ pub async fn list_appeal_notices(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, APPEAL_READERS)?;
-    let detail = service::get(&db, actor, id.into_inner()).await?;
+    let detail = filing::get(&db, actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({"items": detail.notices})))
 }
 
@@ -140,7 +141,7 @@ pub async fn withdraw_appeal(
     body: OptionalJson<WithdrawalInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Subject, Role::Agent])?;
-    Ok(HttpResponse::Ok().json(service::withdraw(&db, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(filing::withdraw(&db, actor, id.into_inner(), body.0).await?))
 }
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/extension", tag = "appeals", description = "Roles: supervisor. Once, by 1 or 2 months.", params(("id" = String, Path, description = "appeal id")), request_body = ExtensionInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
@@ -153,7 +154,7 @@ pub async fn extend_appeal(
     body: ApiJson<ExtensionInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Supervisor])?;
-    Ok(HttpResponse::Ok().json(service::extend(&db, &calendar, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(filing::extend(&db, &calendar, actor, id.into_inner(), body.0).await?))
 }
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/assignment", tag = "appeals", description = "Roles: supervisor.", params(("id" = String, Path, description = "appeal id")), request_body = AssignmentInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
@@ -165,7 +166,7 @@ pub async fn assign_appeal(
     body: ApiJson<AssignmentInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Supervisor])?;
-    Ok(HttpResponse::Ok().json(service::assign(&db, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(filing::assign(&db, actor, id.into_inner(), body.0).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -176,7 +177,7 @@ pub struct ClaimQuery {
     appeal_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/queue/claim", tag = "appeals", description = "Roles: reviewer (configured). 204 when nothing is waiting.", params(ClaimQuery), security(("bearer" = [])), responses((status = 200, body = crate::appeals::queue::service::Claimed), (status = 204, description = "Nothing to claim"), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/queue/claim", tag = "appeals", description = "Roles: reviewer (configured). 204 when nothing is waiting.", params(ClaimQuery), security(("bearer" = [])), responses((status = 200, body = crate::appeals::queue::Claimed), (status = 204, description = "Nothing to claim"), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn claim_next(
     db: web::Data<Db>,
@@ -216,7 +217,7 @@ impl LeaseBody {
     }
 }
 
-#[utoipa::path(post, path = "/v1/appeals/{id}/lease/heartbeat", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = LeaseBody, security(("bearer" = [])), responses((status = 200, body = crate::appeals::queue::service::Lease), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/appeals/{id}/lease/heartbeat", tag = "appeals", description = "Roles: reviewer holding the lease.", params(("id" = String, Path, description = "appeal id")), request_body = LeaseBody, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::Lease), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn heartbeat_lease(
     db: web::Data<Db>,
@@ -254,7 +255,7 @@ pub async fn review_appeal(
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Reviewer])?;
     let review = ValidReview::parse(body.0).map_err(ApiError::validation)?;
-    Ok(HttpResponse::Ok().json(reviews::submit(&db, &calendar, actor, id.into_inner(), review).await?))
+    Ok(HttpResponse::Ok().json(review::submit(&db, &calendar, actor, id.into_inner(), review).await?))
 }
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/approval", tag = "appeals", description = "Roles: supervisor, or an eligible reviewer other than the first.", params(("id" = String, Path, description = "appeal id")), request_body = ApprovalInput, security(("bearer" = [])), responses((status = 200, body = AppealDetail), (status = 404, response = Problem), (status = 409, response = Problem)))]
@@ -267,5 +268,5 @@ pub async fn approve_review(
     body: ApiJson<ApprovalInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Supervisor, Role::Reviewer])?;
-    Ok(HttpResponse::Ok().json(reviews::approve(&db, &calendar, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(approval::approve(&db, &calendar, actor, id.into_inner(), body.0).await?))
 }

@@ -1,5 +1,5 @@
 use super::openapi::Page;
-use crate::decisions::Decision;
+use crate::decisions::model::Decision;
 use crate::error::Problem;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
@@ -12,11 +12,13 @@ use crate::auth::require_role;
 use crate::calendar::CalendarHandle;
 use crate::config::Limits;
 use crate::db::Db;
-use crate::decisions::service::{self, BatchItemStatus, DEFAULT_PAGE};
-use crate::decisions::{DecisionError, Ingested};
+use crate::decisions::DecisionError;
+use crate::decisions::service::{self, DEFAULT_PAGE};
 use crate::domain::decision::{DecisionDraft, ValidDecision};
 use crate::domain::{Actor, FieldError, Role};
 use crate::error::ApiError;
+use crate::ingestion::IngestionError;
+use crate::ingestion::service::{self as ingestion, BatchItemResult, BatchItemStatus, Ingested};
 
 /// Roles that may read decisions at all; engines and subjects are further limited to their own.
 const READERS: &[Role] = &[
@@ -28,24 +30,33 @@ const READERS: &[Role] = &[
     Role::Subject,
 ];
 
-impl From<DecisionError> for ApiError {
-    fn from(e: DecisionError) -> Self {
+impl From<IngestionError> for ApiError {
+    fn from(e: IngestionError) -> Self {
         match e {
-            DecisionError::EngineNotRegistered(id) => {
+            IngestionError::EngineNotRegistered(id) => {
                 ApiError::forbidden(format!("the token names engine {id:?}, which is not registered"))
             }
-            DecisionError::Conflict {
+            IngestionError::Conflict {
                 external_id,
                 existing_id,
             } => ApiError::conflict(
                 "decision_conflict",
                 format!("external_id {external_id:?} already names decision {existing_id} with different content"),
             ),
-            DecisionError::NotFound => ApiError::not_found("no such decision"),
-            DecisionError::ObjectionInForce => ApiError::conflict(
+            IngestionError::ObjectionInForce => ApiError::conflict(
                 "objection_in_force",
                 "the subject objected to automated decisions about them (GDPR Art. 21); no compelling grounds are recorded",
             ),
+            IngestionError::Corrupt(e) => ApiError::internal(e),
+            IngestionError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<DecisionError> for ApiError {
+    fn from(e: DecisionError) -> Self {
+        match e {
+            DecisionError::NotFound => ApiError::not_found("no such decision"),
             DecisionError::Corrupt(e) => ApiError::internal(e),
             DecisionError::Db(e) => e.into(),
         }
@@ -62,7 +73,7 @@ pub async fn post_decision(
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Engine])?;
     let decision = ValidDecision::parse(body.0, Utc::now()).map_err(ApiError::validation)?;
-    Ok(match service::ingest(&db, &calendar, actor, decision).await? {
+    Ok(match ingestion::ingest(&db, &calendar, actor, decision).await? {
         Ingested::Created(d) => HttpResponse::Created()
             .insert_header(("Location", format!("/v1/decisions/{}", d.id)))
             .json(d),
@@ -89,7 +100,7 @@ pub struct BatchResponse {
     pub existing: usize,
     pub conflict: usize,
     pub invalid: usize,
-    pub results: Vec<crate::decisions::BatchItemResult>,
+    pub results: Vec<BatchItemResult>,
 }
 
 #[utoipa::path(post, path = "/v1/decisions/batch", tag = "decisions", description = "Roles: engine (registered). 1 to the configured number of decisions; each is reported by index.", request_body = BatchRequest, security(("bearer" = [])), responses((status = 200, body = BatchResponse)))]
@@ -123,7 +134,7 @@ pub async fn post_decision_batch(
         })
         .collect();
     drop(items);
-    let results = service::ingest_batch(&db, &calendar, actor, parsed).await?;
+    let results = ingestion::ingest_batch(&db, &calendar, actor, parsed).await?;
     let count = |s: BatchItemStatus| results.iter().filter(|r| r.status == s).count();
     Ok(HttpResponse::Ok().json(BatchResponse {
         created: count(BatchItemStatus::Created),

@@ -4,8 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::json::ApiJson;
-use crate::appeals::routing::service;
-use crate::appeals::routing::{PolicyInput, QueueInput, ReviewerInput, RoutingError};
+use crate::appeals::routing::{self, PolicyInput, QueueInput, ReviewerInput, RoutingError};
 use crate::auth::require_role;
 use crate::db::Db;
 use crate::domain::{Actor, Role};
@@ -23,7 +22,7 @@ impl From<RoutingError> for ApiError {
     }
 }
 
-#[utoipa::path(put, path = "/v1/queues/{name}", tag = "configuration", description = "Roles: admin.", params(("name" = String, Path, description = "queue name", min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = QueueInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::routing::QueueView), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/queues/{name}", tag = "configuration", description = "Roles: admin.", params(("name" = String, Path, description = "queue name", min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = QueueInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::QueueView), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_queue(
     db: web::Data<Db>,
@@ -32,17 +31,17 @@ pub async fn put_queue(
     body: ApiJson<QueueInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;
-    Ok(HttpResponse::Ok().json(service::put_queue(&db, actor, name.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(routing::put_queue(&db, actor, name.into_inner(), body.0).await?))
 }
 
-#[utoipa::path(get, path = "/v1/queues", tag = "configuration", description = "Roles: admin, supervisor, reviewer.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::routing::QueueView>)))]
+#[utoipa::path(get, path = "/v1/queues", tag = "configuration", description = "Roles: admin, supervisor, reviewer.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::model::QueueView>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_queues(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin, Role::Supervisor, Role::Reviewer])?;
-    Ok(HttpResponse::Ok().json(json!({"items": service::list_queues(&db).await?})))
+    Ok(HttpResponse::Ok().json(json!({"items": routing::list_queues(&db).await?})))
 }
 
-#[utoipa::path(put, path = "/v1/reviewers/{id}", tag = "configuration", description = "Roles: admin.", params(("id" = String, Path, description = "reviewer id", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = ReviewerInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::routing::ReviewerView), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/reviewers/{id}", tag = "configuration", description = "Roles: admin.", params(("id" = String, Path, description = "reviewer id", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = ReviewerInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::ReviewerView), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_reviewer(
     db: web::Data<Db>,
@@ -51,17 +50,17 @@ pub async fn put_reviewer(
     body: ApiJson<ReviewerInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;
-    Ok(HttpResponse::Ok().json(service::put_reviewer(&db, actor, id.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(routing::put_reviewer(&db, actor, id.into_inner(), body.0).await?))
 }
 
-#[utoipa::path(get, path = "/v1/reviewers", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::routing::ReviewerView>)))]
+#[utoipa::path(get, path = "/v1/reviewers", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::model::ReviewerView>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_reviewers(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin, Role::Supervisor])?;
-    Ok(HttpResponse::Ok().json(json!({"items": service::list_reviewers(&db).await?})))
+    Ok(HttpResponse::Ok().json(json!({"items": routing::list_reviewers(&db).await?})))
 }
 
-#[utoipa::path(put, path = "/v1/policies/{decision_type}", tag = "configuration", description = "Roles: admin.", params(("decision_type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = PolicyInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::routing::Policy), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/policies/{decision_type}", tag = "configuration", description = "Roles: admin.", params(("decision_type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = PolicyInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::Policy), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_policy(
     db: web::Data<Db>,
@@ -70,12 +69,12 @@ pub async fn put_policy(
     body: ApiJson<PolicyInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin])?;
-    Ok(HttpResponse::Ok().json(service::put_policy(&db, actor, decision_type.into_inner(), body.0).await?))
+    Ok(HttpResponse::Ok().json(routing::put_policy(&db, actor, decision_type.into_inner(), body.0).await?))
 }
 
-#[utoipa::path(get, path = "/v1/policies", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::routing::Policy>)))]
+#[utoipa::path(get, path = "/v1/policies", tag = "configuration", description = "Roles: admin, supervisor.", security(("bearer" = [])), responses((status = 200, body = Items<crate::appeals::model::Policy>)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_policies(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Admin, Role::Supervisor])?;
-    Ok(HttpResponse::Ok().json(json!({"items": service::list_policies(&db).await?})))
+    Ok(HttpResponse::Ok().json(json!({"items": routing::list_policies(&db).await?})))
 }

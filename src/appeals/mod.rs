@@ -1,24 +1,41 @@
-//! Appeals: filing (with the legal clock, routing and an acknowledgement), reading, and the
-//! supervisor and filer actions on an open appeal (extension, assignment, withdrawal).
+//! The appeal workflow, from filing to the outcome in force. Each step of an appeal's life has
+//! one file, and every use case writes in one transaction (`Db::write`):
+//!
+//! | step | file | use cases |
+//! |---|---|---|
+//! | configure who reviews what | [`routing`] | queues and their rules, reviewers (authorities, capacity), per-decision-type policies (filing window, four eyes); the eligibility rule |
+//! | file | [`filing`] | `file` (legal clock, routing, acknowledgement; a late filing is refused with a notice), the system's mandatory review of a suspended model's decision, `get`, and the supervisor's and filer's actions on an open appeal: `withdraw`, `extend`, `assign` |
+//! | claim and hold | [`queue`] | `claim` the next eligible appeal as a lease with a fencing token, `heartbeat`, `release` |
+//! | keep the clock | [`sweeper`] | expired leases back to the queue, escalations near the deadline, the overdue notice |
+//! | work the case | [`casework`] | the reviewer's overview, the leased case (blind-first: the model's view withheld until the reviewer's initial view), decision files for the portal and the console |
+//! | review | [`review`] | `submit`: the leaseholder's outcome; final at once, or waiting for approval |
+//! | approve | [`approval`] | `approve`: four eyes on a high-impact overturn or amend, or return it to the queue |
+//!
+//! `queued → in_review → [awaiting_approval] → decided`, or `withdrawn`; the transitions are the
+//! pure state machine in `domain::appeal`. An appeal as readers see it is [`detail`]. Rows and
+//! the views read from them are in [`model`], the queries in [`repo`].
 
+pub mod approval;
 pub mod casework;
+pub mod detail;
+pub mod filing;
 pub mod model;
 pub mod queue;
 pub mod repo;
-pub mod reviews;
+pub mod review;
 pub mod routing;
-pub mod service;
+pub mod sweeper;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use model::{AppealDetail, AppealView};
-
 use crate::db::DbError;
+use crate::decisions::model::CorruptRow;
 use crate::domain::FieldError;
 use crate::domain::appeal::IllegalTransition;
 use crate::domain::legal_clock::ExtensionError;
+use model::CorruptAppeal;
 
-/// Everything that can stop an appeal use case, shared by the appeal, queue and review services.
+/// Everything that can stop an appeal use case, shared by every step of the workflow.
 #[derive(Debug, thiserror::Error)]
 pub enum AppealError {
     #[error("invalid request")]
@@ -61,8 +78,14 @@ impl AppealError {
     }
 }
 
-impl From<crate::decisions::model::CorruptRow> for AppealError {
-    fn from(e: crate::decisions::model::CorruptRow) -> Self {
+impl From<CorruptAppeal> for AppealError {
+    fn from(e: CorruptAppeal) -> Self {
+        Self::Corrupt(e.0)
+    }
+}
+
+impl From<CorruptRow> for AppealError {
+    fn from(e: CorruptRow) -> Self {
         Self::Corrupt(e.to_string())
     }
 }

@@ -105,7 +105,7 @@ pub fn subjects_accessed(
     let decision_subjects: HashMap<String, String> = crate::decisions::repo::subjects_of(conn, &ids_of("decision"))?
         .into_iter()
         .collect();
-    let appeal_subjects: HashMap<String, String> = crate::appeals::repo::subjects_of(conn, &ids_of("appeal"))?
+    let appeal_subjects: HashMap<String, String> = crate::appeals::repo::appeals::subjects_of(conn, &ids_of("appeal"))?
         .into_iter()
         .collect();
     // Rights requests are audited under the subject's pseudonym; name them by hashing the

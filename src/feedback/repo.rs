@@ -145,7 +145,7 @@ pub fn reviewed_for_training(
 ) -> Result<Vec<ReviewedDecision>, DbError> {
     let mut query = reviews::table
         .inner_join(decisions::table.on(decisions::id.eq(reviews::decision_id)))
-        .filter(reviews::status.eq_any(crate::appeals::reviews::model::status::EFFECTIVE))
+        .filter(reviews::status.eq_any(crate::appeals::model::review_status::EFFECTIVE))
         .filter(reviews::resolved_at.is_not_null())
         .filter(decisions::payload_hash.ne(ERASED_FINGERPRINT))
         .filter(diesel::dsl::not(diesel::dsl::exists(

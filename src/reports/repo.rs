@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::appeals::model::AppealRow;
-use crate::appeals::reviews::model::{ReviewRow, status};
+use crate::appeals::model::{ReviewRow, review_status as status};
 use crate::db::schema::{appeals, decisions, reviews};
 use crate::db::{DbConnection, DbError};
 use crate::domain::appeal::AppealStatus;

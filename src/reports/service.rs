@@ -5,12 +5,11 @@ use serde::Serialize;
 
 use super::repo;
 use crate::appeals::AppealError;
-use crate::appeals::model::AppealDetail;
-use crate::appeals::reviews::model::ReviewView;
+use crate::appeals::detail::AppealDetail;
+use crate::appeals::model::{QueueView, ReviewView, ReviewerView};
 use crate::appeals::routing::RoutingError;
-use crate::appeals::routing::service::{QueueView, ReviewerView};
 use crate::db::{self, Db};
-use crate::decisions::Decision;
+use crate::decisions::model::Decision;
 use crate::domain::Actor;
 use crate::domain::appeal::AppealStatus;
 
@@ -125,9 +124,7 @@ pub fn fold_rates(rows: Vec<(String, String, String, i64)>) -> Vec<ModelRate> {
 
 #[tracing::instrument(skip_all)]
 pub async fn dashboard(db: &Db, _actor: Actor) -> Result<Dashboard, AppealError> {
-    let queues = crate::appeals::routing::service::list_queues(db)
-        .await
-        .map_err(routing_error)?;
+    let queues = crate::appeals::routing::list_queues(db).await.map_err(routing_error)?;
     db.run(move |conn| {
         let now = db::now();
         let in_days = |d: i64| now + chrono::Duration::days(d);
@@ -188,13 +185,13 @@ pub struct SupervisorAppeal {
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn supervisor_appeal(db: &Db, actor: Actor, id: String) -> Result<SupervisorAppeal, AppealError> {
-    let detail = crate::appeals::service::get(db, actor.clone(), id.clone()).await?;
-    let file = crate::appeals::casework::service::decision_file(db, actor, detail.appeal.decision_id.clone()).await?;
-    let reviewers = crate::appeals::routing::service::list_reviewers(db)
+    let detail = crate::appeals::filing::get(db, actor.clone(), id.clone()).await?;
+    let file = crate::appeals::casework::decision_file(db, actor, detail.appeal.decision_id.clone()).await?;
+    let reviewers = crate::appeals::routing::list_reviewers(db)
         .await
         .map_err(routing_error)?;
     let pending = db
-        .run(move |conn| Ok::<_, AppealError>(crate::appeals::reviews::repo::pending_for_appeal(conn, &id)?))
+        .run(move |conn| Ok::<_, AppealError>(crate::appeals::repo::reviews::pending_for_appeal(conn, &id)?))
         .await?
         .map(ReviewView::from);
     Ok(SupervisorAppeal {

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 
 use super::subject_ref;
 use crate::appeals::AppealError;
-use crate::appeals::routing::Policy;
 use crate::audit::{self, repo::Event};
 use crate::db::{Db, DbConnection, DbError, write_tx};
 use crate::domain::Actor;
@@ -80,7 +79,7 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
     };
     let mut erase = Vec::new();
     for row in crate::decisions::repo::all_for_subject(conn, subject_id)? {
-        let policy = Policy::for_type(conn, &row.decision_type)?;
+        let policy = crate::appeals::repo::routing::policy_for(conn, &row.decision_type)?;
         match policy.retention_months.map(|m| add_months(row.decided_at.and_utc(), m)) {
             Some(until) if until > now => report.retained.push(Retained {
                 reason: format!(

@@ -5,13 +5,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::subject_ref;
-use crate::appeals::model::AppealDetail;
-use crate::appeals::reviews;
-use crate::appeals::service::detail_in_tx;
-use crate::appeals::{AppealError, repo as appeal_repo};
+use crate::appeals::AppealError;
+use crate::appeals::detail::AppealDetail;
+use crate::appeals::repo::{appeals as appeal_repo, reviews};
 use crate::audit::{self, repo::Event};
 use crate::db::{Db, DbConnection, write_tx};
-use crate::decisions::{self, Decision};
+use crate::decisions::{self, model::Decision};
 use crate::domain::{Actor, Role};
 use crate::engines;
 
@@ -109,9 +108,9 @@ fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Res
         engine_ids.insert(row.engine_id.clone());
         let appeals = appeal_repo::for_decision(conn, &row.id)?
             .iter()
-            .map(|a| detail_in_tx(conn, a, Role::Subject))
+            .map(|a| AppealDetail::load(conn, a, Role::Subject))
             .collect::<Result<Vec<_>, _>>()?;
-        let reviews = reviews::repo::for_decision(conn, &row.id)?
+        let reviews = reviews::for_decision(conn, &row.id)?
             .into_iter()
             .map(|r| ExportedReview {
                 factors_considered: serde_json::from_str(&r.factors_considered).unwrap_or_default(),

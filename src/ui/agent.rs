@@ -87,7 +87,7 @@ pub async fn look_up_caller(submission: Submission, db: web::Data<Db>) -> Result
             page("Agent console", Some(&viewer), body),
         ));
     }
-    let files = casework::service::subject_files(&db, viewer.actor(), subject.clone()).await?;
+    let files = casework::subject_files(&db, viewer.actor(), subject.clone()).await?;
     let body = html! {
         h1 { "Find a caller's decisions" }
         (lookup_form(&viewer, &subject, &FormErrors::default()))
@@ -169,7 +169,7 @@ pub async fn show_decision(
     query: web::Query<FiledQuery>,
 ) -> Result<HttpResponse, UiError> {
     viewer.require(AGENT)?;
-    let file = casework::service::decision_file(&db, viewer.actor(), id.into_inner()).await?;
+    let file = casework::decision_file(&db, viewer.actor(), id.into_inner()).await?;
     let filed = query.filed.is_some();
     let body = decision_page(&viewer, &file, &AppealForm::default(), &FormErrors::default(), filed);
     Ok(layout::ok(page("Caller's decision", Some(&viewer), body)))
@@ -201,12 +201,12 @@ pub async fn file_appeal(
     let Submission { viewer, form } = submission;
     viewer.require(AGENT)?;
     let id = id.into_inner();
-    let file = casework::service::decision_file(&db, viewer.actor(), id.clone()).await?;
+    let file = casework::decision_file(&db, viewer.actor(), id.clone()).await?;
     let state = AppealForm::from_form(&form);
     let (draft, edge) = state.to_draft(&file.decision, true);
     let mut errors = Vec::new();
     let status = if edge.is_empty() {
-        match crate::appeals::service::file(&db, &calendar, viewer.actor(), id.clone(), draft, None).await {
+        match crate::appeals::filing::file(&db, &calendar, viewer.actor(), id.clone(), draft, None).await {
             Ok(_) => return Ok(layout::see_other(&format!("/ui/agent/decisions/{id}?filed=1"))),
             Err(e) => {
                 let (status, problems) = filing_problem(e)?;

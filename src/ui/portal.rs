@@ -24,7 +24,7 @@ const SUBJECT: &[Role] = &[Role::Subject];
 
 pub async fn show_decisions(viewer: Viewer, db: web::Data<Db>) -> Result<HttpResponse, UiError> {
     viewer.require(SUBJECT)?;
-    let files = casework::service::subject_files(&db, viewer.actor(), viewer.actor.id.clone()).await?;
+    let files = casework::subject_files(&db, viewer.actor(), viewer.actor.id.clone()).await?;
     let now = Utc::now();
     let tz = viewer.zone;
     let body = html! {
@@ -124,7 +124,7 @@ pub async fn show_decision(
     query: web::Query<FiledQuery>,
 ) -> Result<HttpResponse, UiError> {
     viewer.require(SUBJECT)?;
-    let file = casework::service::decision_file(&db, viewer.actor(), id.into_inner()).await?;
+    let file = casework::decision_file(&db, viewer.actor(), id.into_inner()).await?;
     let body = decision_page(
         &viewer,
         &file,
@@ -145,11 +145,11 @@ pub async fn file_appeal(
     let Submission { viewer, form } = submission;
     viewer.require(SUBJECT)?;
     let id = id.into_inner();
-    let file = casework::service::decision_file(&db, viewer.actor(), id.clone()).await?;
+    let file = casework::decision_file(&db, viewer.actor(), id.clone()).await?;
     let state = AppealForm::from_form(&form);
     let (draft, edge) = state.to_draft(&file.decision, false);
     let (status, errors) = if edge.is_empty() {
-        match crate::appeals::service::file(&db, &calendar, viewer.actor(), id.clone(), draft, None).await {
+        match crate::appeals::filing::file(&db, &calendar, viewer.actor(), id.clone(), draft, None).await {
             Ok(_) => return Ok(layout::see_other(&format!("/ui/portal/decisions/{id}?filed=1"))),
             Err(e) => filing_problem(e)?,
         }

@@ -14,7 +14,7 @@ use super::session::{Submission, Viewer};
 use super::{views, words};
 use crate::appeals::AppealError;
 use crate::appeals::casework::{self, Leaning, LeasedCase, ReviewerOverview};
-use crate::appeals::queue::service::{self as queue, ClaimOptions};
+use crate::appeals::queue::{self, ClaimOptions};
 use crate::calendar::CalendarHandle;
 use crate::config::Workflow;
 use crate::db::Db;
@@ -116,7 +116,7 @@ pub async fn show_queues(
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, UiError> {
     viewer.require(REVIEWER)?;
-    let overview = casework::service::reviewer_overview(&db, viewer.actor()).await?;
+    let overview = casework::reviewer_overview(&db, viewer.actor()).await?;
     let message = match query.notice.as_deref() {
         Some("released") => Some("The case went back to its queue."),
         _ => None,
@@ -151,7 +151,7 @@ pub async fn claim_next(
         Err(e @ (AppealError::AtCapacity { .. } | AppealError::Forbidden(_))) => (StatusCode::CONFLICT, e.to_string()),
         Err(e) => return Err(e.into()),
     };
-    let overview = casework::service::reviewer_overview(&db, viewer.actor()).await?;
+    let overview = casework::reviewer_overview(&db, viewer.actor()).await?;
     Ok(layout::html(status, overview_page(&viewer, &overview, Some(&message))))
 }
 
@@ -431,7 +431,7 @@ fn case_page(viewer: &Viewer, lc: &LeasedCase, state: &ReviewForm, errors: &Form
 
 pub async fn show_case(viewer: Viewer, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, UiError> {
     viewer.require(REVIEWER)?;
-    let lc = casework::service::leased_case(&db, viewer.actor(), id.into_inner()).await?;
+    let lc = casework::leased_case(&db, viewer.actor(), id.into_inner()).await?;
     Ok(layout::ok(case_page(
         &viewer,
         &lc,
@@ -448,7 +448,7 @@ async fn case_with_errors(
     state: &ReviewForm,
     errors: FormErrors,
 ) -> Result<HttpResponse, UiError> {
-    let lc = casework::service::leased_case(db, viewer.actor(), id).await?;
+    let lc = casework::leased_case(db, viewer.actor(), id).await?;
     Ok(layout::html(
         StatusCode::UNPROCESSABLE_ENTITY,
         case_page(viewer, &lc, state, &errors),
@@ -470,7 +470,7 @@ pub async fn submit_review(
         Ok(review) => review,
         Err(errors) => return case_with_errors(&viewer, &db, id, &state, FormErrors::new("review", errors)).await,
     };
-    match casework::service::submit_review(&db, &calendar, viewer.actor(), id.clone(), review).await {
+    match casework::submit_review(&db, &calendar, viewer.actor(), id.clone(), review).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/reviewer/appeals/{id}"))),
         Err(AppealError::Invalid(errors)) => {
             case_with_errors(&viewer, &db, id, &state, FormErrors::new("review", errors)).await
@@ -491,15 +491,7 @@ pub async fn record_initial_view(
     let state = ReviewForm::from_form(&form);
     let leaning = Leaning::parse(&state.leaning);
     let note = form.opt("note");
-    match casework::service::record_initial_view(
-        &db,
-        viewer.actor(),
-        id.clone(),
-        form.text("lease_token"),
-        leaning,
-        note,
-    )
-    .await
+    match casework::record_initial_view(&db, viewer.actor(), id.clone(), form.text("lease_token"), leaning, note).await
     {
         Ok(()) => Ok(layout::see_other(&format!("/ui/reviewer/cases/{id}#review-title"))),
         Err(AppealError::Invalid(errors)) => {
@@ -545,8 +537,8 @@ pub async fn extend_lease(
 /// After a review: the outcome as recorded, or that it waits for a second person.
 pub async fn show_result(viewer: Viewer, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, UiError> {
     viewer.require(REVIEWER)?;
-    let detail = crate::appeals::service::get(&db, viewer.actor(), id.into_inner()).await?;
-    let file = casework::service::decision_file(&db, viewer.actor(), detail.appeal.decision_id.clone()).await?;
+    let detail = crate::appeals::filing::get(&db, viewer.actor(), id.into_inner()).await?;
+    let file = casework::decision_file(&db, viewer.actor(), detail.appeal.decision_id.clone()).await?;
     let tz = viewer.zone;
     let body = html! {
         p.breadcrumbs { a href="/ui/reviewer" { "My queue" } " › Result" }

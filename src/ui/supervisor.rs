@@ -13,8 +13,8 @@ use super::layout::{self, described_by, field_errors, field_id, page};
 use super::session::{Submission, Viewer};
 use super::{charts, views, words};
 use crate::appeals::AppealError;
-use crate::appeals::reviews::service::{ApprovalChoice, ApprovalInput};
-use crate::appeals::service::{AssignmentInput, ExtensionInput};
+use crate::appeals::approval::{ApprovalChoice, ApprovalInput};
+use crate::appeals::filing::{AssignmentInput, ExtensionInput};
 use crate::calendar::CalendarHandle;
 use crate::db::Db;
 use crate::domain::legal_clock::ExtensionError;
@@ -294,7 +294,7 @@ pub async fn reassign(
         reviewer: form.text("reviewer"),
         reason: form.text("reason"),
     };
-    match crate::appeals::service::assign(&db, viewer.actor(), id.clone(), input).await {
+    match crate::appeals::filing::assign(&db, viewer.actor(), id.clone(), input).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done=assigned"))),
         Err(e) => refused(&viewer, &db, id, "assign", e).await,
     }
@@ -324,7 +324,7 @@ pub async fn extend_deadline(
         months,
         reason: form.text("reason"),
     };
-    match crate::appeals::service::extend(&db, &calendar, viewer.actor(), id.clone(), input).await {
+    match crate::appeals::filing::extend(&db, &calendar, viewer.actor(), id.clone(), input).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done=extended"))),
         Err(e) => refused(&viewer, &db, id, "extend", e).await,
     }
@@ -357,7 +357,7 @@ pub async fn approve_review(
     } else {
         "returned"
     };
-    match crate::appeals::reviews::service::approve(&db, &calendar, viewer.actor(), id.clone(), input).await {
+    match crate::appeals::approval::approve(&db, &calendar, viewer.actor(), id.clone(), input).await {
         Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done={done}"))),
         Err(e) => refused(&viewer, &db, id, "approval", e).await,
     }

@@ -13,8 +13,8 @@ use super::charts;
 use super::forms::{FormData, FormErrors};
 use super::layout::{self, described_by, field_errors, field_id, humanize};
 use super::words;
-use crate::appeals::AppealDetail;
-use crate::decisions::Decision;
+use crate::appeals::detail::AppealDetail;
+use crate::decisions::model::Decision;
 use crate::domain::FieldError;
 use crate::domain::appeal::{AppealDraft, Channel, IdentityCheckInput, IdentityResult};
 

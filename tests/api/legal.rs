@@ -419,8 +419,7 @@ async fn requests_not_acted_on_are_answered_with_reasons_and_redress() {
             .execute(c)
     })
     .await;
-    app.db
-        .run(|c| recourse::appeals::queue::sweeper::sweep_once(c, &Default::default()))
+    recourse::appeals::sweeper::sweep_once(&app.db, Default::default())
         .await
         .unwrap();
     let detail: Value = app

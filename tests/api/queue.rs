@@ -555,10 +555,7 @@ async fn the_sweeper_raises_priority_at_half_and_eighty_percent_and_escalates_ov
                 .execute(c)
         }
     };
-    let sweep = || {
-        app.db
-            .run(|c| recourse::appeals::queue::sweeper::sweep_once(c, &Default::default()))
-    };
+    let sweep = || recourse::appeals::sweeper::sweep_once(&app.db, Default::default());
 
     assert_eq!(sweep().await.unwrap().escalated, 0);
     app.with_db(shift(16)).await;

@@ -4,7 +4,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use recourse::appeals::queue::repo::{ClaimRequest, claim_next};
+use recourse::appeals::repo::queue::{ClaimRequest, claim_next};
 use recourse::db::schema::appeals::dsl;
 use recourse::db::{self, DbConnection, DbError};
 use recourse::decisions::model::DecisionRow;

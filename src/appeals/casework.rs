@@ -1,22 +1,80 @@
+//! Casework: what a reviewer reads to work an appeal, and the blind-first rule. The reviewer's
+//! overview (the queues they may work, the cases they hold), the case behind a lease (the
+//! appeal, the decision with its explanation, earlier appeals and reviews of it), and decision
+//! files for the subject portal and the agent console. In a blind-first queue the model's
+//! outcome and score are withheld until the reviewer records an initial view, and a review
+//! without one is refused in the review's own transaction.
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::repo::{self, InitialViewRow};
-use crate::appeals::model::{AppealDetail, AppealRow};
-use crate::appeals::queue::service::{Case, Lease, case_in_tx};
-use crate::appeals::routing::repo as routing_repo;
-use crate::appeals::service::{audit_appeal, detail_in_tx, load_appeal};
-use crate::appeals::{AppealError, repo as appeal_repo};
+use super::AppealError;
+use super::detail::AppealDetail;
+use super::model::{AppealRow, AppealView, InitialView, InitialViewRow, Lease, ReviewView};
+use super::repo;
+use super::review;
 use crate::audit;
-use crate::db::{self, Db, DbConnection, write_tx};
-use crate::decisions::{self, Decision};
+use crate::audit::repo::Event;
+use crate::calendar::CalendarHandle;
+use crate::db::{self, Db, DbConnection};
+use crate::decisions::model::{Decision, DecisionRow};
+use crate::decisions::repo as decision_repo;
 use crate::domain::appeal::AppealStatus;
 use crate::domain::review::ValidReview;
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, FieldError, Role};
+
+/// Everything a reviewer needs to decide: the appeal, the decision with its explanation, and
+/// earlier appeals and reviews of the same decision.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Case {
+    #[serde(flatten)]
+    pub appeal: AppealView,
+    pub decision: Decision,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub appeal_id: String,
+    pub status: AppealStatus,
+    pub received_at: DateTime<Utc>,
+    pub statement: String,
+    pub reviews: Vec<ReviewView>,
+}
+
+impl Case {
+    /// Reads the case behind the appeal in `row`, whole: hiding anything is the caller's rule.
+    pub fn load(conn: &mut DbConnection, row: &AppealRow) -> Result<Self, AppealError> {
+        let decision = decision_repo::find(conn, &row.decision_id)?.ok_or(AppealError::NotFound)?;
+        let reviews = repo::reviews::for_decision(conn, &row.decision_id)?;
+        let history = repo::appeals::for_decision(conn, &row.decision_id)?
+            .into_iter()
+            .map(|a| {
+                Ok(HistoryEntry {
+                    status: a.status()?,
+                    reviews: reviews
+                        .iter()
+                        .filter(|r| r.appeal_id == a.id)
+                        .cloned()
+                        .map(ReviewView::from)
+                        .collect(),
+                    appeal_id: a.id,
+                    received_at: a.received_at.and_utc(),
+                    statement: a.statement,
+                })
+            })
+            .collect::<Result<Vec<_>, AppealError>>()?;
+        Ok(Case {
+            appeal: AppealView::from_row(row, Role::Reviewer)?,
+            decision: Decision::try_from(decision)?,
+            history,
+        })
+    }
+}
 
 /// One queue as a reviewer sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -55,20 +113,12 @@ pub struct ReviewerOverview {
 /// The queues a reviewer may work, with what waits there for them, and the cases they hold.
 #[tracing::instrument(skip_all, fields(reviewer = %actor.id))]
 pub async fn reviewer_overview(db: &Db, actor: Actor) -> Result<ReviewerOverview, AppealError> {
-    let queues = crate::appeals::routing::service::list_queues(db)
-        .await
-        .map_err(|e| match e {
-            crate::appeals::routing::RoutingError::Db(e) => AppealError::Db(e),
-            crate::appeals::routing::RoutingError::Invalid(errors) => AppealError::Invalid(errors),
-        })?;
     db.run(move |conn| {
-        let reviewer = routing_repo::reviewer(conn, &actor.id)?;
-        let authorities = reviewer
-            .as_ref()
-            .map(|r| crate::appeals::routing::service::parse_authorities(&r.authorities))
-            .unwrap_or_default();
+        let queues = repo::routing::queue_views(conn)?;
+        let reviewer = repo::routing::reviewer(conn, &actor.id)?;
+        let authorities = reviewer.as_ref().map(|r| r.decision_types()).unwrap_or_default();
         let eligible: HashMap<String, (i64, Option<chrono::NaiveDateTime>)> =
-            repo::eligible_depths(conn, &actor.id, &authorities)?
+            repo::casework::eligible_depths(conn, &actor.id, &authorities)?
                 .into_iter()
                 .map(|(q, n, due)| (q, (n, due)))
                 .collect();
@@ -86,7 +136,7 @@ pub async fn reviewer_overview(db: &Db, actor: Actor) -> Result<ReviewerOverview
                 }
             })
             .collect();
-        let cases = repo::live_leases_of(conn, &actor.id, db::now())?
+        let cases = repo::casework::live_leases_of(conn, &actor.id, db::now())?
             .into_iter()
             .map(|a| MyCase {
                 appeal_id: a.id,
@@ -134,23 +184,6 @@ impl Leaning {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct InitialView {
-    pub leaning: String,
-    pub note: Option<String>,
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl From<InitialViewRow> for InitialView {
-    fn from(r: InitialViewRow) -> Self {
-        Self {
-            leaning: r.leaning,
-            note: r.note,
-            recorded_at: r.recorded_at.and_utc(),
-        }
-    }
-}
-
 /// The case behind the reviewer's live lease. In a blind-first queue, until the reviewer has
 /// recorded an initial view, everything that shows what the model decided is withheld here, in
 /// the service, so no screen can show it by mistake.
@@ -186,7 +219,7 @@ fn blind(case: &mut Case) {
 
 /// Loads the appeal and checks that `actor` holds its live lease.
 fn leased_row(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<AppealRow, AppealError> {
-    let row = load_appeal(conn, id)?;
+    let row = repo::appeals::find(conn, id)?.ok_or(AppealError::NotFound)?;
     let live = row.status()? == AppealStatus::InReview
         && row.reviewer_id.as_deref() == Some(actor.id.as_str())
         && row.lease_expires_at.is_some_and(|t| t > db::now());
@@ -194,37 +227,38 @@ fn leased_row(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Appeal
 }
 
 fn is_blind_first(conn: &mut DbConnection, queue: &str) -> Result<bool, AppealError> {
-    Ok(routing_repo::queue(conn, queue)?.is_some_and(|q| q.blind_first))
+    Ok(repo::routing::queue(conn, queue)?.is_some_and(|q| q.blind_first))
 }
 
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn leased_case(db: &Db, actor: Actor, id: String) -> Result<LeasedCase, AppealError> {
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let row = leased_row(conn, &actor, &id)?;
-            let blind_first = is_blind_first(conn, &row.queue)?;
-            let initial_view = repo::initial_view(conn, &id, &actor.id)?.map(InitialView::from);
-            let mut case = case_in_tx(conn, &row)?;
-            let revealed = !blind_first || initial_view.is_some();
-            if !revealed {
-                blind(&mut case);
-            }
-            audit_appeal(
-                conn,
-                &actor,
-                "appeal.case_viewed",
-                &id,
-                json!({"model_revealed": revealed}),
-            )?;
-            Ok(LeasedCase {
-                lease: Lease {
-                    token: row.lease_token.clone().unwrap_or_default(),
-                    expires_at: row.lease_expires_at.map(|t| t.and_utc()).unwrap_or_else(Utc::now),
-                },
-                case,
-                blind_first,
-                initial_view,
-            })
+    db.write(move |conn| {
+        let row = leased_row(conn, &actor, &id)?;
+        let blind_first = is_blind_first(conn, &row.queue)?;
+        let initial_view = repo::casework::initial_view(conn, &id, &actor.id)?.map(InitialView::from);
+        let mut case = Case::load(conn, &row)?;
+        let revealed = !blind_first || initial_view.is_some();
+        if !revealed {
+            blind(&mut case);
+        }
+        audit::repo::record(
+            conn,
+            &actor,
+            Event {
+                action: "appeal.case_viewed",
+                object_type: "appeal",
+                object_id: &id,
+                details: json!({"model_revealed": revealed}),
+            },
+        )?;
+        Ok(LeasedCase {
+            lease: Lease {
+                token: row.lease_token.clone().unwrap_or_default(),
+                expires_at: row.lease_expires_at.map(|t| t.and_utc()).unwrap_or_else(Utc::now),
+            },
+            case,
+            blind_first,
+            initial_view,
         })
     })
     .await
@@ -255,61 +289,68 @@ pub async fn record_initial_view(
         .finish(leaning)
         .map_err(AppealError::Invalid)?
         .unwrap_or(Leaning::Unsure);
-    db.run(move |conn| {
-        write_tx(conn, |conn| {
-            let row = leased_row(conn, &actor, &id)?;
-            if row.lease_token.as_deref() != Some(lease_token.as_str()) {
-                return Err(AppealError::StaleLease);
-            }
-            if repo::initial_view(conn, &id, &actor.id)?.is_some() {
-                return Ok(());
-            }
-            repo::insert_initial_view(
-                conn,
-                &InitialViewRow {
-                    appeal_id: id.clone(),
-                    reviewer_id: actor.id.clone(),
-                    leaning: leaning.as_str().to_owned(),
-                    note,
-                    recorded_at: db::now(),
-                },
-            )?;
-            audit_appeal(
-                conn,
-                &actor,
-                "appeal.initial_view_recorded",
-                &id,
-                json!({"leaning": leaning.as_str()}),
-            )?;
-            Ok(())
-        })
+    db.write(move |conn| {
+        let row = leased_row(conn, &actor, &id)?;
+        if row.lease_token.as_deref() != Some(lease_token.as_str()) {
+            return Err(AppealError::StaleLease);
+        }
+        if repo::casework::initial_view(conn, &id, &actor.id)?.is_some() {
+            return Ok(());
+        }
+        repo::casework::insert_initial_view(
+            conn,
+            &InitialViewRow {
+                appeal_id: id.clone(),
+                reviewer_id: actor.id.clone(),
+                leaning: leaning.as_str().to_owned(),
+                note: note.clone(),
+                recorded_at: db::now(),
+            },
+        )?;
+        audit::repo::record(
+            conn,
+            &actor,
+            Event {
+                action: "appeal.initial_view_recorded",
+                object_type: "appeal",
+                object_id: &id,
+                details: json!({"leaning": leaning.as_str()}),
+            },
+        )?;
+        Ok(())
     })
     .await
 }
 
-/// Submits a review through the review service, after checking the blind-first rule: in a
-/// blind-first queue the reviewer must have recorded an initial view first.
+/// The blind-first rule at the moment of review: in a blind-first queue the reviewer must have
+/// recorded an initial view of the case first.
+fn require_initial_view(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<(), AppealError> {
+    let row = repo::appeals::find(conn, id)?.ok_or(AppealError::NotFound)?;
+    if is_blind_first(conn, &row.queue)? && repo::casework::initial_view(conn, id, &actor.id)?.is_none() {
+        return Err(AppealError::Invalid(vec![FieldError::new(
+            "/initial_view",
+            "this queue is blind-first: record your initial view before reviewing",
+        )]));
+    }
+    Ok(())
+}
+
+/// Submits a review from the reviewer's workbench: the blind-first rule, then the review, in one
+/// transaction, so an initial view cannot be missing by the time the review is stored.
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn submit_review(
     db: &Db,
-    calendar: &crate::calendar::CalendarHandle,
+    calendar: &CalendarHandle,
     actor: Actor,
     id: String,
     review: ValidReview,
 ) -> Result<AppealDetail, AppealError> {
-    let (check_id, check_actor) = (id.clone(), actor.id.clone());
-    db.run(move |conn| {
-        let row = load_appeal(conn, &check_id)?;
-        if is_blind_first(conn, &row.queue)? && repo::initial_view(conn, &check_id, &check_actor)?.is_none() {
-            return Err(AppealError::Invalid(vec![FieldError::new(
-                "/initial_view",
-                "this queue is blind-first: record your initial view before reviewing",
-            )]));
-        }
-        Ok(())
+    let calendar = calendar.current();
+    db.write(move |conn| {
+        require_initial_view(conn, &actor, &id)?;
+        review::submit_in_tx(conn, &calendar, &actor, &id, &review)
     })
-    .await?;
-    crate::appeals::reviews::service::submit(db, calendar, actor, id, review).await
+    .await
 }
 
 /// A decision with its appeals (each with notices and outcome), as the viewer may see them.
@@ -324,21 +365,17 @@ impl DecisionFile {
     pub fn open_appeal(&self) -> Option<&AppealDetail> {
         self.appeals.iter().find(|a| a.appeal.status.is_open())
     }
-}
 
-fn file_in_tx(
-    conn: &mut DbConnection,
-    viewer: Role,
-    row: decisions::model::DecisionRow,
-) -> Result<DecisionFile, AppealError> {
-    let appeals = appeal_repo::for_decision(conn, &row.id)?
-        .iter()
-        .map(|a| detail_in_tx(conn, a, viewer))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(DecisionFile {
-        decision: Decision::try_from(row)?,
-        appeals,
-    })
+    fn load(conn: &mut DbConnection, row: DecisionRow, viewer: Role) -> Result<Self, AppealError> {
+        let appeals = repo::appeals::for_decision(conn, &row.id)?
+            .iter()
+            .map(|a| AppealDetail::load(conn, a, viewer))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(DecisionFile {
+            decision: Decision::try_from(row)?,
+            appeals,
+        })
+    }
 }
 
 /// Most decisions listed for one subject on one screen.
@@ -356,12 +393,12 @@ pub async fn subject_files(db: &Db, actor: Actor, subject_id: String) -> Result<
         });
     }
     audit::access::read(db, actor.role, move |conn| {
-        let rows = decisions::repo::page_for_subject(conn, &subject_id, None, None, MAX_FILES)?;
+        let rows = decision_repo::page_for_subject(conn, &subject_id, None, None, MAX_FILES)?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         audit::access::record_reads(conn, &actor, "decision", &ids, "subject_lookup")?;
         let mut files = rows
             .into_iter()
-            .map(|row| file_in_tx(conn, actor.role, row))
+            .map(|row| DecisionFile::load(conn, row, actor.role))
             .collect::<Result<Vec<_>, _>>()?;
         files.reverse();
         Ok(files)
@@ -373,16 +410,17 @@ pub async fn subject_files(db: &Db, actor: Actor, subject_id: String) -> Result<
 #[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn decision_file(db: &Db, actor: Actor, decision_id: String) -> Result<DecisionFile, AppealError> {
     audit::access::read(db, actor.role, move |conn| {
-        let row = decisions::repo::find(conn, &decision_id)?
+        let row = decision_repo::find(conn, &decision_id)?
             .filter(|row| actor.may_read_subject(&row.subject_id))
             .ok_or(AppealError::NotFound)?;
         audit::access::record_reads(conn, &actor, "decision", std::slice::from_ref(&row.id), "decision_file")?;
-        file_in_tx(conn, actor.role, row)
+        DecisionFile::load(conn, row, actor.role)
     })
     .await
 }
 
 /// Whether a decision was ever appealed (demo seeding stays idempotent with it).
 pub async fn ever_appealed(db: &Db, decision_id: String) -> Result<bool, AppealError> {
-    db.run(move |conn| Ok(repo::any_appeal(conn, &decision_id)?)).await
+    db.run(move |conn| Ok(repo::casework::any_appeal(conn, &decision_id)?))
+        .await
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{AppealRow, AppealUpdate};
+use crate::appeals::model::{AppealRow, AppealUpdate, Filing};
 use crate::db::schema::appeals;
 use crate::db::{DbConnection, DbError};
 use crate::domain::appeal::AppealStatus;
@@ -85,7 +85,7 @@ pub fn refile_if_status(
     conn: &mut DbConnection,
     id: &str,
     status: AppealStatus,
-    filing: &super::model::Filing,
+    filing: &Filing,
     update: &AppealUpdate,
 ) -> Result<bool, DbError> {
     let target = appeals::table

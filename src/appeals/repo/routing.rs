@@ -1,70 +1,16 @@
+//! Routing configuration queries: queues and their rules, reviewers, and per-decision-type
+//! policies.
+
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::appeals::model::{Policy, PolicyRow, QueueRow, QueueView, ReviewerRow, RuleRow};
 use crate::db::schema::{appeals, decision_type_policies, queues, reviewers, routing_rules};
 use crate::db::{DbConnection, DbError};
 use crate::domain::appeal::AppealStatus;
-use crate::domain::routing::{RoutingRule, RuleMatch};
-
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = routing_rules, treat_none_as_null = true)]
-pub struct RuleRow {
-    pub id: String,
-    pub queue: String,
-    pub position: i32,
-    pub decision_type: Option<String>,
-    pub model_name: Option<String>,
-    pub significant_effect: Option<bool>,
-    pub score_min: Option<f64>,
-    pub score_max: Option<f64>,
-    pub priority: i32,
-}
-
-impl From<RuleRow> for RoutingRule {
-    fn from(r: RuleRow) -> Self {
-        RoutingRule {
-            queue: r.queue,
-            position: r.position,
-            conditions: RuleMatch {
-                decision_type: r.decision_type,
-                model_name: r.model_name,
-                significant_effect: r.significant_effect,
-                score_min: r.score_min,
-                score_max: r.score_max,
-            },
-            priority: r.priority,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
-#[diesel(table_name = queues)]
-pub struct QueueRow {
-    pub name: String,
-    pub description: String,
-    pub blind_first: bool,
-    pub updated_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
-#[diesel(table_name = reviewers)]
-pub struct ReviewerRow {
-    pub id: String,
-    /// JSON array of decision types.
-    pub authorities: String,
-    pub capacity: i32,
-    pub updated_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
-#[diesel(table_name = decision_type_policies)]
-pub struct PolicyRow {
-    pub decision_type: String,
-    pub filing_window_months: i32,
-    pub requires_approval: bool,
-    pub updated_at: NaiveDateTime,
-    pub retention_months: Option<i32>,
-}
+use crate::domain::routing::{DEFAULT_QUEUE, ESCALATION_QUEUE, RoutingRule, RuleInput};
 
 /// Rules of every queue, in evaluation order.
 pub fn all_rules(conn: &mut DbConnection) -> Result<Vec<RoutingRule>, DbError> {
@@ -80,7 +26,7 @@ pub fn all_rules(conn: &mut DbConnection) -> Result<Vec<RoutingRule>, DbError> {
         .collect())
 }
 
-pub fn rules_of(conn: &mut DbConnection, queue: &str) -> Result<Vec<RuleRow>, DbError> {
+fn rules_of(conn: &mut DbConnection, queue: &str) -> Result<Vec<RuleRow>, DbError> {
     Ok(routing_rules::table
         .filter(routing_rules::queue.eq(queue))
         .order((routing_rules::position.asc(), routing_rules::id.asc()))
@@ -102,7 +48,7 @@ pub fn upsert_queue(conn: &mut DbConnection, queue: &QueueRow, rules: &[RuleRow]
     Ok(())
 }
 
-pub fn queues(conn: &mut DbConnection) -> Result<Vec<QueueRow>, DbError> {
+fn queues(conn: &mut DbConnection) -> Result<Vec<QueueRow>, DbError> {
     Ok(queues::table.order(queues::name.asc()).load(conn)?)
 }
 
@@ -111,7 +57,7 @@ pub fn queue(conn: &mut DbConnection, name: &str) -> Result<Option<QueueRow>, Db
 }
 
 /// Queued appeals per queue, and the nearest deadline among them.
-pub fn depths(conn: &mut DbConnection) -> Result<Vec<(String, i64, Option<NaiveDateTime>)>, DbError> {
+fn depths(conn: &mut DbConnection) -> Result<Vec<(String, i64, Option<NaiveDateTime>)>, DbError> {
     Ok(appeals::table
         .filter(appeals::status.eq(AppealStatus::Queued.as_str()))
         .group_by(appeals::queue)
@@ -121,6 +67,43 @@ pub fn depths(conn: &mut DbConnection) -> Result<Vec<(String, i64, Option<NaiveD
             diesel::dsl::min(appeals::due_at),
         ))
         .load(conn)?)
+}
+
+/// Every queue: the configured ones, the built-in default and escalation queues, and any other
+/// queue an appeal waits in; each with its rules, depth and nearest deadline.
+pub fn queue_views(conn: &mut DbConnection) -> Result<Vec<QueueView>, DbError> {
+    let depths: HashMap<String, (i64, Option<NaiveDateTime>)> =
+        depths(conn)?.into_iter().map(|(q, n, due)| (q, (n, due))).collect();
+    let mut names: BTreeSet<String> = depths.keys().cloned().collect();
+    names.insert(DEFAULT_QUEUE.to_owned());
+    names.insert(ESCALATION_QUEUE.to_owned());
+    let configured: HashMap<String, QueueRow> = queues(conn)?.into_iter().map(|q| (q.name.clone(), q)).collect();
+    names.extend(configured.keys().cloned());
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let (depth, due) = depths.get(&name).copied().unwrap_or((0, None));
+        let rules = rules_of(conn, &name)?
+            .into_iter()
+            .map(|r| {
+                let rule = RoutingRule::from(r);
+                RuleInput {
+                    position: rule.position,
+                    conditions: rule.conditions,
+                    priority: rule.priority,
+                }
+            })
+            .collect();
+        let queue = configured.get(&name);
+        out.push(QueueView {
+            description: queue.map(|q| q.description.clone()).unwrap_or_default(),
+            blind_first: queue.is_some_and(|q| q.blind_first),
+            name,
+            rules,
+            depth,
+            nearest_due_at: due.map(|d| d.and_utc()),
+        });
+    }
+    Ok(out)
 }
 
 pub fn upsert_reviewer(conn: &mut DbConnection, row: &ReviewerRow) -> Result<(), DbError> {
@@ -151,11 +134,13 @@ pub fn upsert_policy(conn: &mut DbConnection, row: &PolicyRow) -> Result<(), DbE
     Ok(())
 }
 
-pub fn policy(conn: &mut DbConnection, decision_type: &str) -> Result<Option<PolicyRow>, DbError> {
-    Ok(decision_type_policies::table
+/// The policy in force for a decision type: as configured, or the defaults.
+pub fn policy_for(conn: &mut DbConnection, decision_type: &str) -> Result<Policy, DbError> {
+    let row: Option<PolicyRow> = decision_type_policies::table
         .find(decision_type)
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(row.map_or_else(|| Policy::default_for(decision_type), Policy::from))
 }
 
 pub fn policies(conn: &mut DbConnection) -> Result<Vec<PolicyRow>, DbError> {

@@ -1,20 +1,13 @@
+//! What the reviewer's workbench reads: the work waiting for a reviewer, the cases they hold,
+//! their initial views of blind-first cases, and whether a decision was ever appealed.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::appeals::model::AppealRow;
+use crate::appeals::model::{AppealRow, InitialViewRow};
 use crate::db::schema::{appeals, initial_views};
 use crate::db::{DbConnection, DbError};
 use crate::domain::appeal::AppealStatus;
-
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = initial_views, treat_none_as_null = true)]
-pub struct InitialViewRow {
-    pub appeal_id: String,
-    pub reviewer_id: String,
-    pub leaning: String,
-    pub note: Option<String>,
-    pub recorded_at: NaiveDateTime,
-}
 
 /// Queued appeals a reviewer could claim, per queue, with the nearest deadline. Mirrors the
 /// claim's filters except "not an earlier reviewer of the decision", which the claim checks.

@@ -1,7 +1,9 @@
+//! Review queries: a reviewer's outcome for an appeal, and its resolution by a second person.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{ReviewRow, status};
+use crate::appeals::model::{ReviewRow, review_status};
 use crate::db::schema::reviews;
 use crate::db::{DbConnection, DbError};
 
@@ -29,7 +31,7 @@ pub fn has_reviewed(conn: &mut DbConnection, decision_id: &str, reviewer: &str) 
 pub fn pending_for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<Option<ReviewRow>, DbError> {
     Ok(reviews::table
         .filter(reviews::appeal_id.eq(appeal_id))
-        .filter(reviews::status.eq(status::PENDING_APPROVAL))
+        .filter(reviews::status.eq(review_status::PENDING_APPROVAL))
         .first(conn)
         .optional()?)
 }
@@ -38,7 +40,7 @@ pub fn pending_for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<Op
 pub fn effective_for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<Option<ReviewRow>, DbError> {
     Ok(reviews::table
         .filter(reviews::appeal_id.eq(appeal_id))
-        .filter(reviews::status.eq_any(status::EFFECTIVE))
+        .filter(reviews::status.eq_any(review_status::EFFECTIVE))
         .first(conn)
         .optional()?)
 }
@@ -47,7 +49,7 @@ pub fn effective_for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<
 pub fn latest_effective_for_decision(conn: &mut DbConnection, decision_id: &str) -> Result<Option<ReviewRow>, DbError> {
     Ok(reviews::table
         .filter(reviews::decision_id.eq(decision_id))
-        .filter(reviews::status.eq_any(status::EFFECTIVE))
+        .filter(reviews::status.eq_any(review_status::EFFECTIVE))
         .order((reviews::resolved_at.desc(), reviews::id.desc()))
         .first(conn)
         .optional()?)
@@ -64,7 +66,7 @@ pub fn resolve(
     let n = diesel::update(
         reviews::table
             .filter(reviews::id.eq(id))
-            .filter(reviews::status.eq(status::PENDING_APPROVAL)),
+            .filter(reviews::status.eq(review_status::PENDING_APPROVAL)),
     )
     .set((
         reviews::status.eq(new_status),
