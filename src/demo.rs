@@ -18,8 +18,8 @@ use crate::domain::review::{ReviewDraft, ValidReview};
 use crate::domain::routing::{RuleInput, RuleMatch};
 use crate::domain::{Actor, Role};
 use crate::engines::{self, EngineError, NewEngine};
-use crate::sessions::service::login_link_url;
 use crate::ingestion::{self, IngestionError};
+use crate::sessions::service::login_link_url;
 
 pub const DEMO_PRINCIPALS: [(Role, &str); 7] = [
     (Role::Engine, "acme-credit"),
