@@ -1,4 +1,5 @@
-//! Plain words for statuses, grounds and outcomes: what a subject reads and an agent reads out.
+//! Plain words for statuses, grounds, outcomes and field names: what a subject reads and an agent
+//! reads out. Also the form values of grounds and channels, which the forms parse back.
 
 use crate::appeals::model::OutcomeView;
 use crate::domain::appeal::{AppealStatus, Channel, Ground};
@@ -118,6 +119,17 @@ pub fn review_outcome_label(s: &str) -> &'static str {
     }
 }
 
+/// A decision type as a heading says it: "credit_limit" -> "Credit limit".
 pub fn kind_label(decision_type: &str) -> String {
-    super::layout::humanize(decision_type)
+    humanize(decision_type)
+}
+
+/// "missed_payments_12m" -> "Missed payments 12m".
+pub fn humanize(name: &str) -> String {
+    let spaced = name.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

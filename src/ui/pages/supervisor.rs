@@ -1,39 +1,22 @@
-//! The supervisor dashboard (queue depth, SLA burn-down, approvals waiting, overturn rate by
-//! model version) and the appeal screen where a supervisor reassigns, extends or approves.
+//! The supervisor's screens: the dashboard (queue depth, SLA burn-down, approvals waiting,
+//! overturn rate by model version, open appeals) and the appeal screen where a supervisor
+//! reassigns, extends or approves.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::{Markup, html};
-use serde::Deserialize;
 
-use super::error::UiError;
-use super::forms::FormErrors;
-use super::layout::{self, described_by, field_errors, field_id, page};
-use super::session::{Submission, Viewer};
-use super::{charts, views, words};
-use crate::appeals::AppealError;
-use crate::appeals::approval::{ApprovalChoice, ApprovalInput};
-use crate::appeals::filing::{AssignmentInput, ExtensionInput};
-use crate::calendar::CalendarHandle;
-use crate::db::Db;
-use crate::domain::legal_clock::ExtensionError;
-use crate::domain::{FieldError, Role};
-use crate::reports::{self, SupervisorAppeal};
+use super::charts;
+use super::decision::{appeal_status, decision_facts, inputs_table};
+use super::fields::{described_by, error_summary, field_errors, field_id};
+use super::format::{self, percent, short};
+use super::shell::{notice, page};
+use crate::reports::{Dashboard, SupervisorAppeal};
+use crate::ui::forms::errors::FormErrors;
+use crate::ui::viewer::Viewer;
+use crate::ui::words;
 
-const SUPERVISOR: &[Role] = &[Role::Supervisor];
-
-fn pct(v: f64) -> String {
-    format!("{}%", layout::num((v * 1000.0).round() / 10.0))
-}
-
-fn short(id: &str) -> &str {
-    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
-}
-
-pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpResponse, UiError> {
-    viewer.require(SUPERVISOR)?;
-    let d = reports::service::dashboard(&db, viewer.actor()).await?;
+pub fn dashboard(viewer: &Viewer, d: &Dashboard) -> Markup {
     let now = d.generated_at;
     let tz = viewer.zone;
     let body = html! {
@@ -44,6 +27,16 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
             li.tile { span.tile-number { (d.sla.within_3_days) } span.tile-label { "due in under 3 days" } }
             li.tile { span.tile-number { (d.approvals.len()) } span.tile-label { "approvals waiting" } }
         }
+        (queue_depth(d, now, tz))
+        (rates(d))
+        (approvals(d, now, tz))
+        (open_appeals(d, now, tz))
+    };
+    page("Dashboard", Some(viewer), body)
+}
+
+fn queue_depth(d: &Dashboard, now: DateTime<Utc>, tz: Tz) -> Markup {
+    html! {
         section aria-labelledby="queues-title" {
             h2 #queues-title { "Queue depth" }
             table.data #queue-depth {
@@ -53,13 +46,19 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                         tr {
                             th scope="row" { (q.name) @if !q.description.is_empty() { br; span.muted { (q.description) } } }
                             td { (q.depth) }
-                            td { @if let Some(t) = q.nearest_due_at { (layout::due(t, now, tz)) } @else { span.muted { "—" } } }
+                            td { @if let Some(t) = q.nearest_due_at { (format::due(t, now, tz)) } @else { span.muted { "—" } } }
                             td { @if q.blind_first { "Yes" } @else { "No" } }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// The SLA burn-down and the overturn rates, as charts, with the rates also as a table.
+fn rates(d: &Dashboard) -> Markup {
+    html! {
         div {
             section aria-labelledby="sla-title" {
                 h2 #sla-title { "SLA burn-down" }
@@ -80,8 +79,8 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                                 tr {
                                     th scope="row" { (m.model_name) " " (m.model_version) }
                                     td { (m.decided()) }
-                                    td { (m.overturned) " (" (pct(m.overturn_rate())) ")" }
-                                    td { (m.amended) " (" (pct(m.amend_rate())) ")" }
+                                    td { (m.overturned) " (" (percent(m.overturn_rate())) ")" }
+                                    td { (m.amended) " (" (percent(m.amend_rate())) ")" }
                                     td { (m.upheld) }
                                 }
                             }
@@ -90,6 +89,11 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                 }
             }
         }
+    }
+}
+
+fn approvals(d: &Dashboard, now: DateTime<Utc>, tz: Tz) -> Markup {
+    html! {
         section aria-labelledby="approvals-title" {
             h2 #approvals-title { "Approvals waiting" }
             @if d.approvals.is_empty() {
@@ -102,13 +106,18 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                             tr {
                                 td { a href=(format!("/ui/supervisor/appeals/{}", p.appeal_id)) { (words::kind_label(&p.decision_type)) " " code { (short(&p.appeal_id)) } } }
                                 td { (words::review_outcome_label(&p.review.outcome)) @if let Some(n) = &p.review.new_outcome { " → " (n) } " by " (p.review.reviewer_id) }
-                                td { (layout::due(p.due_at, now, tz)) }
+                                td { (format::due(p.due_at, now, tz)) }
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+fn open_appeals(d: &Dashboard, now: DateTime<Utc>, tz: Tz) -> Markup {
+    html! {
         section aria-labelledby="open-title" {
             h2 #open-title { "Open appeals, nearest deadline first" }
             table.data #open-appeals {
@@ -124,7 +133,7 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                             td { (words::kind_label(&a.decision_type)) " " code { (short(&a.id)) } @if a.extended { " " span.tag.tag-muted { "extended" } } @if a.escalation_level > 0 { " " span.tag.tag-progress { "escalated " (a.escalation_level) } } }
                             td { (a.queue) }
                             td { (words::appeal_status(a.status)) }
-                            td { (layout::due(a.due_at, now, tz)) }
+                            td { (format::due(a.due_at, now, tz)) }
                             td { @if let Some(r) = &a.reviewer_id { (r) } @else if let Some(r) = &a.assigned_to { "assigned to " (r) } @else { span.muted { "nobody yet" } } }
                             td { a href=(format!("/ui/supervisor/appeals/{}", a.id)) { "Manage" span.visually-hidden { " appeal " (short(&a.id)) } } }
                         }
@@ -132,26 +141,32 @@ pub async fn show_dashboard(viewer: Viewer, db: web::Data<Db>) -> Result<HttpRes
                 }
             }
         }
-    };
-    Ok(layout::ok(page("Dashboard", Some(&viewer), body)))
+    }
 }
 
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
+/// The notice after a redirect to an appeal, by the `done` flag in its query.
+pub fn appeal_notice(done: Option<&str>) -> Option<&'static str> {
+    match done {
+        Some("assigned") => Some("Reassigned. The reviewer will find it when they claim their next case."),
+        Some("extended") => Some("Deadline extended. The subject has been sent a notice with your reason."),
+        Some("approved") => Some("Approved. The outcome has taken effect and the subject has been told."),
+        Some("returned") => Some("Returned to the queue for a fresh review."),
+        _ => None,
+    }
 }
 
-fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done: Option<&str>) -> Markup {
+/// One appeal, with the problems of the form that was sent (`errors`) and a notice on top.
+pub fn appeal(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done: Option<&str>) -> Markup {
     let a = &s.detail.appeal;
     let now = Utc::now();
     let tz = viewer.zone;
     let id = a.id.as_str();
     let has = |form: &str, p: &str| !errors.at(form, p).is_empty();
-    html! {
+    let body = html! {
         p.breadcrumbs { a href="/ui/supervisor" { "Dashboard" } " › Appeal " code { (short(id)) } }
         h1 { "Appeal against a " (words::kind_label(&s.decision.decision_type).to_lowercase()) " decision" }
-        (layout::notice(done))
-        (views::appeal_status(&s.detail, &s.decision.outcome, now, tz, true))
+        (notice(done))
+        (appeal_status(&s.detail, &s.decision.outcome, now, tz, true))
         p { "Queue " strong { (a.queue) } ", priority " (a.priority) "."
             @if let Some(r) = &a.reviewer_id { " Being reviewed by " strong { (r) } "." }
             @if let Some(r) = &a.assigned_to { " Assigned to " strong { (r) } "." } }
@@ -161,7 +176,7 @@ fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done:
                 p { strong { (p.reviewer_id) } " proposes to " strong { (words::review_outcome_label(&p.outcome).to_lowercase()) } " the decision"
                     @if let Some(n) = &p.new_outcome { " to " strong { (n) } } "." }
                 blockquote.statement { (p.rationale) }
-                (layout::error_summary(errors, "approval"))
+                (error_summary(errors, "approval"))
                 form.stack method="post" action=(format!("/ui/supervisor/appeals/{id}/approval")) {
                     input type="hidden" name="csrf" value=(viewer.csrf());
                     div.field.error[has("approval", "/note")] {
@@ -180,7 +195,7 @@ fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done:
             div.case-grid {
                 section.panel aria-labelledby="assign-title" {
                     h2 #assign-title { "Reassign" }
-                    (layout::error_summary(errors, "assign"))
+                    (error_summary(errors, "assign"))
                     form.stack method="post" action=(format!("/ui/supervisor/appeals/{id}/assignment")) novalidate {
                         input type="hidden" name="csrf" value=(viewer.csrf());
                         div.field.error[has("assign", "/reviewer")] {
@@ -205,7 +220,7 @@ fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done:
                 }
                 section.panel aria-labelledby="extend-title" {
                     h2 #extend-title { "Extend the deadline" }
-                    (layout::error_summary(errors, "extend"))
+                    (error_summary(errors, "extend"))
                     @if a.extended {
                         p { "The deadline was already extended once; it cannot be extended again." }
                     } @else {
@@ -233,132 +248,9 @@ fn appeal_page(viewer: &Viewer, s: &SupervisorAppeal, errors: &FormErrors, done:
         }
         section aria-labelledby="decision-title" {
             h2 #decision-title { "The decision" }
-            (views::decision_facts(&s.decision, tz, true))
-            (views::inputs_table(&s.decision, a.corrected_inputs.as_ref()))
-        }
-    }
-}
-
-pub async fn show_appeal(
-    viewer: Viewer,
-    db: web::Data<Db>,
-    id: web::Path<String>,
-    query: web::Query<DoneQuery>,
-) -> Result<HttpResponse, UiError> {
-    viewer.require(SUPERVISOR)?;
-    let s = reports::service::supervisor_appeal(&db, viewer.actor(), id.into_inner()).await?;
-    let done = match query.done.as_deref() {
-        Some("assigned") => Some("Reassigned. The reviewer will find it when they claim their next case."),
-        Some("extended") => Some("Deadline extended. The subject has been sent a notice with your reason."),
-        Some("approved") => Some("Approved. The outcome has taken effect and the subject has been told."),
-        Some("returned") => Some("Returned to the queue for a fresh review."),
-        _ => None,
-    };
-    Ok(layout::ok(page(
-        "Appeal",
-        Some(&viewer),
-        appeal_page(&viewer, &s, &FormErrors::default(), done),
-    )))
-}
-
-/// Shows the appeal again with the problems of the form that was sent, or fails the request.
-async fn refused(
-    viewer: &Viewer,
-    db: &Db,
-    id: String,
-    form: &'static str,
-    e: AppealError,
-) -> Result<HttpResponse, UiError> {
-    let (status, errors) = match e {
-        AppealError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        e @ (AppealError::Extension(_) | AppealError::IllegalTransition(_) | AppealError::Forbidden(_)) => {
-            (StatusCode::CONFLICT, vec![FieldError::new("", e.to_string())])
-        }
-        other => return Err(other.into()),
-    };
-    let s = reports::service::supervisor_appeal(db, viewer.actor(), id).await?;
-    let body = appeal_page(viewer, &s, &FormErrors::new(form, errors), None);
-    Ok(layout::html(status, page("Appeal", Some(viewer), body)))
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn reassign(
-    submission: Submission,
-    db: web::Data<Db>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, UiError> {
-    let Submission { viewer, form } = submission;
-    viewer.require(SUPERVISOR)?;
-    let id = id.into_inner();
-    let input = AssignmentInput {
-        reviewer: form.text("reviewer"),
-        reason: form.text("reason"),
-    };
-    match crate::appeals::filing::assign(&db, viewer.actor(), id.clone(), input).await {
-        Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done=assigned"))),
-        Err(e) => refused(&viewer, &db, id, "assign", e).await,
-    }
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn extend_deadline(
-    submission: Submission,
-    db: web::Data<Db>,
-    calendar: web::Data<CalendarHandle>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, UiError> {
-    let Submission { viewer, form } = submission;
-    viewer.require(SUPERVISOR)?;
-    let id = id.into_inner();
-    let Ok(months) = form.text("months").parse::<u32>() else {
-        return refused(
-            &viewer,
-            &db,
-            id,
-            "extend",
-            AppealError::Extension(ExtensionError::InvalidLength),
-        )
-        .await;
-    };
-    let input = ExtensionInput {
-        months,
-        reason: form.text("reason"),
-    };
-    match crate::appeals::filing::extend(&db, &calendar, viewer.actor(), id.clone(), input).await {
-        Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done=extended"))),
-        Err(e) => refused(&viewer, &db, id, "extend", e).await,
-    }
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn approve_review(
-    submission: Submission,
-    db: web::Data<Db>,
-    calendar: web::Data<CalendarHandle>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, UiError> {
-    let Submission { viewer, form } = submission;
-    viewer.require(SUPERVISOR)?;
-    let id = id.into_inner();
-    let decision = match form.text("decision").as_str() {
-        "approve" => ApprovalChoice::Approve,
-        "return" => ApprovalChoice::Return,
-        _ => {
-            let e = AppealError::invalid("", "choose approve or return");
-            return refused(&viewer, &db, id, "approval", e).await;
+            (decision_facts(&s.decision, tz, true))
+            (inputs_table(&s.decision, a.corrected_inputs.as_ref()))
         }
     };
-    let input = ApprovalInput {
-        decision,
-        note: form.opt("note"),
-    };
-    let done = if decision == ApprovalChoice::Approve {
-        "approved"
-    } else {
-        "returned"
-    };
-    match crate::appeals::approval::approve(&db, &calendar, viewer.actor(), id.clone(), input).await {
-        Ok(_) => Ok(layout::see_other(&format!("/ui/supervisor/appeals/{id}?done={done}"))),
-        Err(e) => refused(&viewer, &db, id, "approval", e).await,
-    }
+    page("Appeal", Some(viewer), body)
 }

@@ -1,10 +1,10 @@
 //! `application/x-www-form-urlencoded` bodies as ordered name/value pairs. Repeated names
 //! (checkbox groups) are kept, which serde's struct deserialisation of forms cannot do.
 
-use actix_web::http::StatusCode;
+use actix_web::HttpRequest;
+use actix_web::http::{StatusCode, header};
 
-use super::error::UiError;
-use crate::domain::FieldError;
+use crate::ui::error::UiError;
 
 /// Largest form body accepted.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -13,7 +13,23 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 pub struct FormData(Vec<(String, String)>);
 
 impl FormData {
-    pub fn parse(bytes: &[u8]) -> Result<Self, UiError> {
+    /// Reads a form body: it must be urlencoded (the body's size is limited by `FORM_LIMIT`).
+    pub fn read(req: &HttpRequest, body: &[u8]) -> Result<Self, UiError> {
+        let urlencoded = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err(UiError::BadForm(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "forms must be sent as application/x-www-form-urlencoded".into(),
+            ));
+        }
+        Self::parse(body)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self, UiError> {
         let fields = serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
             .map_err(|e| UiError::BadForm(StatusCode::BAD_REQUEST, format!("the form could not be read: {e}")))?;
         // NUL cannot be stored as text on PostgreSQL; refuse it here, the same on both backends.
@@ -68,42 +84,6 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Validation problems of one form on a page, to show inline beside the fields.
-#[derive(Debug, Clone, Default)]
-pub struct FormErrors {
-    /// Which form on the page they belong to.
-    pub form: &'static str,
-    pub errors: Vec<FieldError>,
-}
-
-impl FormErrors {
-    pub fn new(form: &'static str, errors: Vec<FieldError>) -> Self {
-        Self { form, errors }
-    }
-
-    /// The errors of `form` at `pointer` or below it.
-    pub fn at(&self, form: &str, pointer: &str) -> Vec<&str> {
-        if self.form != form {
-            return Vec::new();
-        }
-        self.errors
-            .iter()
-            .filter(|e| {
-                if pointer.is_empty() {
-                    e.pointer.is_empty()
-                } else {
-                    e.pointer == pointer || e.pointer.starts_with(&format!("{pointer}/"))
-                }
-            })
-            .map(|e| e.detail.as_str())
-            .collect()
-    }
-
-    pub fn of(&self, form: &str) -> &[FieldError] {
-        if self.form == form { &self.errors } else { &[] }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,19 +103,5 @@ mod tests {
         assert!(!same_secret("abc", "abd"));
         assert!(!same_secret("abc", "abcd"));
         assert!(!same_secret("", "a"));
-    }
-
-    #[test]
-    fn errors_are_found_by_form_and_pointer() {
-        let e = FormErrors::new(
-            "appeal",
-            vec![
-                FieldError::new("/statement", "must not be empty"),
-                FieldError::new("/identity_check/result", "must be verified"),
-            ],
-        );
-        assert_eq!(e.at("appeal", "/statement"), ["must not be empty"]);
-        assert_eq!(e.at("appeal", "/identity_check"), ["must be verified"]);
-        assert!(e.at("review", "/statement").is_empty());
     }
 }
