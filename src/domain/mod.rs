@@ -4,6 +4,7 @@ pub mod actor;
 pub mod appeal;
 pub mod breach;
 pub mod decision;
+pub mod fields;
 pub mod legal_clock;
 pub mod review;
 pub mod routing;

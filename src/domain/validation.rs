@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::fields::{Kind, MAX_FEATURE_NAME, MAX_SCALAR_TEXT, Shape};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON Pointer to the offending field, e.g. `/explanation/reason_codes/2/text`.
@@ -26,9 +28,6 @@ impl FieldError {
     }
 }
 
-/// Longest string value allowed in a feature map.
-pub const MAX_SCALAR_TEXT: usize = 1024;
-
 /// Escapes one reference token for use in a JSON Pointer.
 pub fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
@@ -48,7 +47,7 @@ const DECEPTIVE: &str = "must not contain direction overrides, byte-order marks 
 /// "devorppa"; the "Trojan Source" attacks use the isolates), the byte-order mark U+FEFF, and
 /// the noncharacters of the Basic Multilingual Plane. The plain marks U+200E/U+200F stay allowed:
 /// right-to-left writing needs them and they reorder nothing. The JSON Schema patterns of the
-/// text fields refuse the same set.
+/// text fields (`fields::TEXT_PATTERN`, `fields::PROSE_PATTERN`) refuse the same set.
 pub fn deceptive(c: char) -> bool {
     matches!(c,
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{fdd0}'..='\u{fdef}' | '\u{fffe}' | '\u{ffff}')
@@ -63,6 +62,16 @@ pub struct Checker {
 impl Checker {
     pub fn fail(&mut self, pointer: impl Into<String>, detail: impl Into<String>) {
         self.errors.push(FieldError::new(pointer, detail));
+    }
+
+    /// Checks a field against its shape in the contract (see `fields`): the rule and the length
+    /// that its schema states.
+    pub fn check<S: Shape>(&mut self, pointer: &str, value: &str) {
+        match S::KIND {
+            Kind::Ident => self.identifier(pointer, value, S::MAX),
+            Kind::Text => self.text(pointer, value, S::MAX),
+            Kind::Prose => self.prose(pointer, value, S::MAX),
+        }
     }
 
     /// Checks a required free-text field: non-blank, within `max` characters, no control
@@ -122,8 +131,11 @@ impl Checker {
         }
         for (key, value) in map {
             let pointer = format!("{at}/{}", escape_pointer_token(key));
-            if key.trim().is_empty() || key.chars().count() > 128 {
-                self.fail(&pointer, "feature names must be 1 to 128 characters");
+            if key.trim().is_empty() || key.chars().count() > MAX_FEATURE_NAME {
+                self.fail(
+                    &pointer,
+                    format!("feature names must be 1 to {MAX_FEATURE_NAME} characters"),
+                );
             }
             match value {
                 Value::Null | Value::Bool(_) | Value::Number(_) => {}

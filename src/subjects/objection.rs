@@ -36,19 +36,11 @@ impl Scope {
 #[serde(deny_unknown_fields)]
 pub struct ObjectionInput {
     pub scope: Scope,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub grounds: String,
     /// Required when an agent objects for a caller: how the caller's identity was verified.
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<crate::domain::fields::IdentityMethod>)]
     pub identity_method: Option<String>,
 }
 
@@ -56,11 +48,7 @@ pub struct ObjectionInput {
 #[serde(deny_unknown_fields)]
 pub struct CompellingGroundsInput {
     pub scope: Scope,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub grounds: String,
 }
 

@@ -24,21 +24,13 @@ use crate::notices::templates;
 #[serde(deny_unknown_fields)]
 pub struct RectificationInput {
     pub decision_id: String,
-    #[schema(schema_with = crate::api::openapi::scalar_map_nonempty)]
+    #[schema(schema_with = crate::domain::fields::scalar_map_nonempty)]
     pub corrected_inputs: BTreeMap<String, Value>,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub note: String,
     /// Required when an agent asks for a caller: how the caller's identity was verified.
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<crate::domain::fields::IdentityMethod>)]
     pub identity_method: Option<String>,
 }
 
@@ -46,11 +38,7 @@ pub struct RectificationInput {
 #[serde(deny_unknown_fields)]
 pub struct ResolutionInput {
     pub accept: bool,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub note: String,
 }
 
