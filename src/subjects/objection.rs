@@ -58,21 +58,13 @@ pub struct Objection {
     pub subject_id: String,
     pub scope: String,
     pub grounds: String,
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub created_at: NaiveDateTime,
     pub compelling_grounds: Option<String>,
     #[serde(skip)]
     pub overridden_by: Option<String>,
-    #[serde(serialize_with = "opt_utc")]
+    #[serde(serialize_with = "crate::domain::utc::opt_utc")]
     pub overridden_at: Option<NaiveDateTime>,
-}
-
-fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
-}
-
-fn opt_utc<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    t.map(|t| t.and_utc()).serialize(s)
 }
 
 impl Objection {

@@ -54,23 +54,15 @@ pub struct Rectification {
     pub status: String,
     /// Whether this rectification put the restriction in place.
     pub restricted: bool,
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "opt_utc")]
+    #[serde(serialize_with = "crate::domain::utc::opt_utc")]
     pub resolved_at: Option<NaiveDateTime>,
     pub resolution_note: Option<String>,
 }
 
 fn as_json<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
     serde_json::from_str::<Value>(raw).unwrap_or(Value::Null).serialize(s)
-}
-
-fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
-}
-
-fn opt_utc<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    t.map(|t| t.and_utc()).serialize(s)
 }
 
 pub const PENDING: &str = "pending";

@@ -42,12 +42,8 @@ pub struct SubjectNotice {
     pub subject_id: String,
     pub kind: String,
     pub body: String,
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub created_at: chrono::NaiveDateTime,
-}
-
-fn as_utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
 }
 
 /// Stores a notice to a subject that belongs to no appeal (restriction lifts, breach notices).
