@@ -13,8 +13,6 @@ use super::validation::{Checker, FieldError};
 
 pub const MAX_REASON_CODES: usize = 4;
 pub const MAX_CONTRIBUTIONS: usize = 256;
-/// How far in the future `decided_at` may be, to allow for clock skew between systems.
-pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
 /// A decision as posted by an engine, before validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -122,11 +120,7 @@ impl ValidDecision {
         }
         c.check::<ModelName>("/model/name", &draft.model.name);
         c.check::<Text<64>>("/model/version", &draft.model.version);
-        if draft.decided_at > now + Duration::seconds(MAX_CLOCK_SKEW_SECS) {
-            c.fail("/decided_at", "must not be in the future");
-        } else if draft.decided_at < super::validation::earliest_plausible() {
-            c.fail("/decided_at", "must not be before 1970");
-        }
+        c.happened("/decided_at", draft.decided_at, now);
         check_explanation(&mut c, &draft.explanation);
         draft.decided_at = draft
             .decided_at
@@ -228,6 +222,7 @@ impl DecisionStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::validation::REPORTING_CLOCK_SKEW;
     use serde_json::json;
 
     fn draft() -> DecisionDraft {
@@ -297,9 +292,9 @@ mod tests {
     #[test]
     fn future_decisions_beyond_skew_are_rejected_but_small_skew_is_allowed() {
         let mut d = draft();
-        d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS - 1);
+        d.decided_at = now() + REPORTING_CLOCK_SKEW - Duration::seconds(1);
         assert!(ValidDecision::parse(d.clone(), now()).is_ok());
-        d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS + 1);
+        d.decided_at = now() + REPORTING_CLOCK_SKEW + Duration::seconds(1);
         assert_eq!(ValidDecision::parse(d, now()).unwrap_err()[0].pointer, "/decided_at");
     }
 

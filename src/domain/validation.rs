@@ -1,5 +1,6 @@
 //! Field-level validation errors, addressed by JSON Pointer (RFC 6901).
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use super::fields::{Kind, MAX_FEATURE_NAME, MAX_SCALAR_TEXT, Shape};
@@ -36,9 +37,13 @@ pub fn escape_pointer_token(token: &str) -> String {
 /// The earliest time a decision, an awareness of a breach or any other recorded event can have:
 /// automated decisions about people under these laws did not happen before 1970, and a date such
 /// as `-0001-01-01` is a mistake, not a record.
-pub fn earliest_plausible() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::UNIX_EPOCH
+pub fn earliest_plausible() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
 }
+
+/// How far past this server's clock a reported time may lie: the clocks of the systems that
+/// report to it drift.
+pub const REPORTING_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
 const DECEPTIVE: &str = "must not contain direction overrides, byte-order marks or noncharacters";
 
@@ -147,6 +152,16 @@ impl Checker {
                     self.fail(&pointer, "must be a scalar: string, number, boolean or null");
                 }
             }
+        }
+    }
+
+    /// Checks when a recorded event happened (a decision, the awareness of a breach): not in the
+    /// future beyond [`REPORTING_CLOCK_SKEW`], and not before [`earliest_plausible`].
+    pub fn happened(&mut self, pointer: &str, at: DateTime<Utc>, now: DateTime<Utc>) {
+        if at > now + REPORTING_CLOCK_SKEW {
+            self.fail(pointer, "must not be in the future");
+        } else if at < earliest_plausible() {
+            self.fail(pointer, "must not be before 1970");
         }
     }
 
