@@ -94,7 +94,7 @@ pub async fn advance_breach(
 #[into_params(parameter_in = Query)]
 pub struct AccessQuery {
     /// The actor id as the audit log records it (a staff member's or engine's token subject).
-    #[param(min_length = 1, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[param(value_type = crate::domain::fields::NotBlank)]
     actor: String,
     /// Start of the window, inclusive.
     from: DateTime<Utc>,

@@ -13,12 +13,12 @@
 //! 2. Derive `utoipa::ToSchema` on the request and response types. Write the field rules the
 //!    service enforces into the schema (`#[schema(min_length = 1, max_length = 128, pattern = ..)]`)
 //!    so that a body valid by the schema is accepted and one that is not is refused: schemathesis
-//!    checks both directions. Times in the API are `DateTime<Utc>`; a row's `NaiveDateTime` is
-//!    converted at the edge, or serialised with `.and_utc()` and given
-//!    `#[schema(value_type = String, format = DateTime)]`.
-//!    Copy the patterns from an existing field: an identifier as on `NewEngine::id`, one-line text
-//!    as on `NewEngine::name`, prose (line breaks allowed) as on `ErasureInput::reason`, a map of
-//!    scalars with `schema_with = scalar_map`. An integer field also takes `2.0` (JSON Schema calls
+//!    checks both directions. A text field names its shape from `domain::fields`, which the
+//!    validator checks with `Checker::check`: an identifier `#[schema(value_type = Ident<64>)]`,
+//!    one line of text `Text<200>`, prose (line breaks allowed) `Prose<2000>`, `Option<..>` for an
+//!    optional one, and a map of scalars `#[schema(schema_with = domain::fields::scalar_map)]`.
+//!    Times in the API are `DateTime<Utc>`; a row's `NaiveDateTime` is converted at the edge, or
+//!    serialised with `domain::utc::as_utc`. An integer field also takes `2.0` (JSON Schema calls
 //!    it an integer): `#[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]`.
 //! 3. Add the handler to `paths(...)` in [`ApiDoc`] below.
 //! 4. A rule that JSON Schema cannot state (across fields, by role, against the clock or stored
@@ -69,71 +69,6 @@ pub struct Items<T: ToSchema> {
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
-}
-
-/// An identifier: ASCII letters, digits and `- _ . : @` (a decision type, in a list).
-#[derive(ToSchema)]
-#[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")]
-pub struct Ident64(pub String);
-
-/// An identifier of up to 128 characters (a subject id, in a list).
-#[derive(ToSchema)]
-#[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
-pub struct Ident128(pub String);
-
-/// A short text: not blank, no control characters (a factor considered, in a list).
-#[derive(ToSchema)]
-#[schema(
-    min_length = 1,
-    max_length = 128,
-    pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-)]
-pub struct Text128(pub String);
-
-/// Feature name to scalar value (inputs, corrections, counterfactual changes), as
-/// `Checker::scalar_map` enforces it: at most 256 entries, names of 1 to 128 characters that are
-/// not blank, values that are strings (at most 1,024 characters), numbers, booleans or null.
-fn scalar_map_schema(min_properties: usize, nullable: bool) -> utoipa::openapi::Schema {
-    use utoipa::openapi::schema::{AdditionalProperties, SchemaType};
-    let object = if nullable {
-        SchemaType::from_iter([Type::Object, Type::Null])
-    } else {
-        SchemaType::Type(Type::Object)
-    };
-    let name = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(128))
-        .pattern(Some(r"^[^\x00]*[^\s\x00][^\x00]*$"))
-        .build();
-    let value = ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([
-            Type::String,
-            Type::Number,
-            Type::Boolean,
-            Type::Null,
-        ]))
-        .max_length(Some(1024))
-        .build();
-    ObjectBuilder::new()
-        .schema_type(object)
-        .min_properties(Some(min_properties))
-        .max_properties(Some(256))
-        .property_names(Some(name))
-        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(value.into()))))
-        .into()
-}
-
-pub fn scalar_map() -> utoipa::openapi::Schema {
-    scalar_map_schema(0, false)
-}
-
-pub fn scalar_map_nonempty() -> utoipa::openapi::Schema {
-    scalar_map_schema(1, false)
-}
-
-pub fn scalar_map_nullable() -> utoipa::openapi::Schema {
-    scalar_map_schema(0, true)
 }
 
 /// The body of `/healthz` and `/readyz`.

@@ -22,7 +22,7 @@ impl From<RoutingError> for ApiError {
     }
 }
 
-#[utoipa::path(put, path = "/v1/queues/{name}", tag = "configuration", description = "Roles: admin.", params(("name" = String, Path, description = "queue name", min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = QueueInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::QueueView), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/queues/{name}", tag = "configuration", description = "Roles: admin.", params(("name" = crate::domain::fields::Ident<64>, Path, description = "queue name")), request_body = QueueInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::QueueView), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_queue(
     db: web::Data<Db>,
@@ -41,7 +41,7 @@ pub async fn list_queues(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(json!({"items": routing::list_queues(&db).await?})))
 }
 
-#[utoipa::path(put, path = "/v1/reviewers/{id}", tag = "configuration", description = "Roles: admin.", params(("id" = String, Path, description = "reviewer id", min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = ReviewerInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::ReviewerView), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/reviewers/{id}", tag = "configuration", description = "Roles: admin.", params(("id" = crate::domain::fields::Ident<128>, Path, description = "reviewer id")), request_body = ReviewerInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::ReviewerView), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_reviewer(
     db: web::Data<Db>,
@@ -60,7 +60,7 @@ pub async fn list_reviewers(db: web::Data<Db>, actor: Actor) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(json!({"items": routing::list_reviewers(&db).await?})))
 }
 
-#[utoipa::path(put, path = "/v1/policies/{decision_type}", tag = "configuration", description = "Roles: admin.", params(("decision_type" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")), request_body = PolicyInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::Policy), (status = 409, response = Problem)))]
+#[utoipa::path(put, path = "/v1/policies/{decision_type}", tag = "configuration", description = "Roles: admin.", params(("decision_type" = crate::domain::fields::DecisionType, Path)), request_body = PolicyInput, security(("bearer" = [])), responses((status = 200, body = crate::appeals::model::Policy), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn put_policy(
     db: web::Data<Db>,

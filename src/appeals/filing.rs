@@ -375,11 +375,7 @@ pub struct WithdrawalInput {
     /// Any agent may do so (the caller may ring back and reach another agent); a subject
     /// withdrawing their own appeal leaves it out.
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<crate::domain::fields::IdentityMethod>)]
     pub identity_method: Option<String>,
 }
 
@@ -448,11 +444,7 @@ pub struct ExtensionInput {
     #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]
     #[schema(minimum = 1, maximum = 2)]
     pub months: u32,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub reason: String,
 }
 
@@ -527,13 +519,9 @@ pub async fn extend(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentInput {
-    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = crate::domain::fields::Ident<128>)]
     pub reviewer: String,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub reason: String,
 }
 

@@ -41,7 +41,7 @@ pub struct QueueInput {
 #[serde(deny_unknown_fields)]
 pub struct ReviewerInput {
     /// Decision types this reviewer has the authority and competence to decide.
-    #[schema(max_items = 100, value_type = Vec<crate::api::openapi::Ident64>)]
+    #[schema(max_items = 100, value_type = Vec<crate::domain::fields::DecisionType>)]
     pub authorities: Vec<String>,
     /// How many appeals they may hold at once.
     #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]

@@ -10,10 +10,6 @@ use super::merkle;
 use crate::db::schema::{audit_checkpoints, audit_log};
 use crate::db::{self, Db, DbConnection, DbError};
 
-fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&t.and_utc(), s)
-}
-
 /// Names the Postgres advisory lock that lets one sealer at a time through.
 const SEAL_LOCK_KEY: i64 = 0x7365_616c; // "seal"
 /// `prev_hash` of the first checkpoint.
@@ -29,7 +25,7 @@ pub struct Checkpoint {
     pub first_seq: i64,
     pub last_seq: i64,
     /// UTC. Stored without an offset; written with `Z` in JSON.
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub sealed_at: NaiveDateTime,
     pub checkpoint_hash: String,
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::fields::{IdentityMethod, MAX_SCALAR_ENTRIES, Outcome, Prose, Text, scalar_map_nullable};
 use super::validation::{Checker, FieldError};
 use super::{Actor, Role};
 
@@ -53,11 +54,7 @@ pub enum IdentityResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityCheckInput {
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = IdentityMethod)]
     pub method: String,
     pub result: IdentityResult,
 }
@@ -73,17 +70,9 @@ pub struct IdentityCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Text<200>)]
     pub name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Text<100>)]
     pub media_type: String,
     #[serde(deserialize_with = "crate::domain::validation::integral::deserialize")]
     pub size_bytes: u64,
@@ -99,21 +88,13 @@ pub struct AppealDraft {
     #[schema(min_items = 1)]
     pub grounds: Vec<Ground>,
     /// The subject's point of view (GDPR Art. 22(3)).
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Statement)]
     pub statement: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = crate::api::openapi::scalar_map_nullable)]
+    #[schema(schema_with = scalar_map_nullable)]
     pub corrected_inputs: Option<BTreeMap<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<Outcome>)]
     pub requested_outcome: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 20)]
@@ -126,6 +107,9 @@ pub struct AppealDraft {
 
 pub const MAX_STATEMENT: usize = 10_000;
 pub const MAX_EVIDENCE: usize = 20;
+
+/// What the filer says (GDPR Art. 22(3)).
+pub type Statement = Prose<MAX_STATEMENT>;
 
 /// A checked appeal, ready to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,19 +134,19 @@ impl ValidAppeal {
         if grounds.is_empty() {
             c.fail("/grounds", "name at least one ground");
         }
-        c.prose("/statement", &draft.statement, MAX_STATEMENT);
+        c.check::<Statement>("/statement", &draft.statement);
         if let Some(corrected) = &draft.corrected_inputs {
-            c.scalar_map("/corrected_inputs", corrected, 256);
+            c.scalar_map("/corrected_inputs", corrected, MAX_SCALAR_ENTRIES);
         }
         if let Some(outcome) = &draft.requested_outcome {
-            c.text("/requested_outcome", outcome, 64);
+            c.check::<Outcome>("/requested_outcome", outcome);
         }
         if draft.evidence.len() > MAX_EVIDENCE {
             c.fail("/evidence", format!("at most {MAX_EVIDENCE} documents"));
         }
         for (i, e) in draft.evidence.iter().enumerate() {
-            c.text(&format!("/evidence/{i}/name"), &e.name, 200);
-            c.text(&format!("/evidence/{i}/media_type"), &e.media_type, 100);
+            c.check::<Text<200>>(&format!("/evidence/{i}/name"), &e.name);
+            c.check::<Text<100>>(&format!("/evidence/{i}/media_type"), &e.media_type);
             if let Some(hash) = &e.sha256
                 && (hash.len() != 64 || !hash.chars().all(|ch| ch.is_ascii_hexdigit()))
             {
@@ -184,7 +168,7 @@ impl ValidAppeal {
                         None
                     }
                     Some(check) => {
-                        c.text("/identity_check/method", &check.method, 100);
+                        c.check::<IdentityMethod>("/identity_check/method", &check.method);
                         if check.result != IdentityResult::Verified {
                             c.fail(
                                 "/identity_check/result",

@@ -7,16 +7,22 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::fields::{Prose, SubjectId, Text};
 use super::validation::{Checker, FieldError};
 
 /// Art. 33(1): "not later than 72 hours after having become aware of it".
 pub const NOTIFY_AUTHORITY_WITHIN: TimeDelta = TimeDelta::hours(72);
-/// How far in the future a reported awareness time may lie (clock skew between machines).
-pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 pub const MAX_DESCRIPTION: usize = 10_000;
 pub const MAX_NOTE: usize = 4_000;
 /// Most subjects one notification step may name.
 pub const MAX_SUBJECTS: usize = 10_000;
+
+/// What happened, as reported.
+pub type Description = Prose<MAX_DESCRIPTION>;
+/// A step's note, its delay reason and the notice to subjects.
+pub type Note = Prose<MAX_NOTE>;
+/// The supervisory authority's case reference.
+pub type AuthorityReference = Text<200>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -82,11 +88,7 @@ pub fn is_overdue(status: BreachStatus, aware_at: DateTime<Utc>, now: DateTime<U
 #[serde(deny_unknown_fields)]
 pub struct BreachReport {
     /// What happened, what data and how many people may be affected, as far as known.
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Description)]
     pub description: String,
     /// When the organisation became aware; defaults to the time of the report.
     pub aware_at: Option<DateTime<Utc>>,
@@ -102,13 +104,9 @@ pub struct ValidReport {
 impl ValidReport {
     pub fn parse(report: BreachReport, now: DateTime<Utc>) -> Result<Self, Vec<FieldError>> {
         let mut c = Checker::default();
-        c.prose("/description", &report.description, MAX_DESCRIPTION);
+        c.check::<Description>("/description", &report.description);
         let aware_at = report.aware_at.unwrap_or(now);
-        if aware_at > now + CLOCK_SKEW {
-            c.fail("/aware_at", "must not be in the future");
-        } else if aware_at < super::validation::earliest_plausible() {
-            c.fail("/aware_at", "must not be before 1970");
-        }
+        c.happened("/aware_at", aware_at, now);
         c.finish(ValidReport {
             description: report.description,
             aware_at,
@@ -122,37 +120,21 @@ impl ValidReport {
 pub struct TransitionRequest {
     pub to: BreachStatus,
     /// Why, and what was done (Art. 33(5) documentation).
-    #[schema(
-        min_length = 1,
-        max_length = 4000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Note)]
     pub note: String,
     /// Required when the authority is notified after the 72 hours, refused before.
-    #[schema(
-        min_length = 1,
-        max_length = 4000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<Note>)]
     pub delay_reason: Option<String>,
     /// The authority's case reference, for `authority_notified` only.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<AuthorityReference>)]
     pub authority_reference: Option<String>,
     /// For `subjects_notified` only: who is told (e.g. from the audit's subjects-accessed answer).
     #[serde(default)]
-    #[schema(value_type = Vec<crate::api::openapi::Ident128>, max_items = 10000)]
+    #[schema(value_type = Vec<SubjectId>, max_items = 10000)]
     pub subjects: Vec<String>,
     /// For `subjects_notified` only: the notice each subject receives (Art. 34(2): the nature of
     /// the breach, a contact point, the likely consequences and the measures taken).
-    #[schema(
-        min_length = 1,
-        max_length = 4000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<Note>)]
     pub subject_notice: Option<String>,
 }
 
@@ -189,10 +171,10 @@ impl ValidTransition {
             return Err(TransitionError::Illegal { from, to: request.to });
         }
         let mut c = Checker::default();
-        c.prose("/note", &request.note, MAX_NOTE);
+        c.check::<Note>("/note", &request.note);
         let late = request.to == BreachStatus::AuthorityNotified && now > notify_by(aware_at);
         match &request.delay_reason {
-            Some(reason) => c.prose("/delay_reason", reason, MAX_NOTE),
+            Some(reason) => c.check::<Note>("/delay_reason", reason),
             None if late => c.fail(
                 "/delay_reason",
                 "the 72 hours have passed: notifying the authority now requires the reasons for the delay (GDPR Art. 33(1))",
@@ -206,7 +188,9 @@ impl ValidTransition {
             );
         }
         match (&request.authority_reference, request.to) {
-            (Some(reference), BreachStatus::AuthorityNotified) => c.text("/authority_reference", reference, 200),
+            (Some(reference), BreachStatus::AuthorityNotified) => {
+                c.check::<AuthorityReference>("/authority_reference", reference)
+            }
             (Some(_), _) => c.fail("/authority_reference", "belongs only to the authority_notified step"),
             (None, _) => {}
         }
@@ -218,10 +202,10 @@ impl ValidTransition {
                 );
             }
             for (i, subject) in request.subjects.iter().enumerate() {
-                c.identifier(&format!("/subjects/{i}"), subject, 128);
+                c.check::<SubjectId>(&format!("/subjects/{i}"), subject);
             }
             match &request.subject_notice {
-                Some(notice) => c.prose("/subject_notice", notice, MAX_NOTE),
+                Some(notice) => c.check::<Note>("/subject_notice", notice),
                 None => c.fail(
                     "/subject_notice",
                     "the notice the subjects receive is required (GDPR Art. 34(2))",

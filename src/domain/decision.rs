@@ -8,29 +8,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::validation::{Checker, FieldError, MAX_SCALAR_TEXT};
+use super::fields::{DecisionType, Ident, MAX_SCALAR_ENTRIES, ModelName, Outcome, SubjectId, Text, scalar_map};
+use super::validation::{Checker, FieldError};
 
 pub const MAX_REASON_CODES: usize = 4;
-pub const MAX_INPUTS: usize = 256;
 pub const MAX_CONTRIBUTIONS: usize = 256;
-/// How far in the future `decided_at` may be, to allow for clock skew between systems.
-pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
 /// A decision as posted by an engine, before validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionDraft {
-    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = Ident<128>)]
     pub external_id: String,
-    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = SubjectId)]
     pub subject_id: String,
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = DecisionType)]
     pub decision_type: String,
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Outcome)]
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -45,13 +39,9 @@ pub struct DecisionDraft {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelRef {
-    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = ModelName)]
     pub name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Text<64>)]
     pub version: String,
 }
 
@@ -60,7 +50,7 @@ pub struct ModelRef {
 pub struct Explanation {
     /// Feature values the model used. These are personal data. A posted decision names at
     /// least one (422 otherwise); an erased decision has none left.
-    #[schema(schema_with = crate::api::openapi::scalar_map)]
+    #[schema(schema_with = scalar_map)]
     pub inputs: BTreeMap<String, Value>,
     #[serde(default)]
     #[schema(max_items = 256)]
@@ -75,11 +65,7 @@ pub struct Explanation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contribution {
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Text<128>)]
     pub feature: String,
     pub weight: f64,
 }
@@ -87,13 +73,9 @@ pub struct Contribution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonCode {
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = Ident<64>)]
     pub code: String,
-    #[schema(
-        min_length = 1,
-        max_length = 512,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Text<512>)]
     pub text: String,
 }
 
@@ -102,14 +84,10 @@ pub struct ReasonCode {
 #[serde(deny_unknown_fields)]
 pub struct Counterfactual {
     #[serde(default)]
-    #[schema(schema_with = crate::api::openapi::scalar_map)]
+    #[schema(schema_with = scalar_map)]
     pub changes: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        min_length = 1,
-        max_length = 1024,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<Text<1024>>)]
     pub text: Option<String>,
 }
 
@@ -130,23 +108,19 @@ impl ValidDecision {
     /// `decided_at` is truncated to microseconds, the precision both backends store.
     pub fn parse(mut draft: DecisionDraft, now: DateTime<Utc>) -> Result<Self, Vec<FieldError>> {
         let mut c = Checker::default();
-        c.identifier("/external_id", &draft.external_id, 128);
-        c.identifier("/subject_id", &draft.subject_id, 128);
-        c.identifier("/decision_type", &draft.decision_type, 64);
-        c.text("/outcome", &draft.outcome, 64);
+        c.check::<Ident<128>>("/external_id", &draft.external_id);
+        c.check::<SubjectId>("/subject_id", &draft.subject_id);
+        c.check::<DecisionType>("/decision_type", &draft.decision_type);
+        c.check::<Outcome>("/outcome", &draft.outcome);
         if let Some(score) = draft.score {
             c.finite("/score", score);
         }
         if let Some(threshold) = draft.threshold {
             c.finite("/threshold", threshold);
         }
-        c.identifier("/model/name", &draft.model.name, 128);
-        c.text("/model/version", &draft.model.version, 64);
-        if draft.decided_at > now + Duration::seconds(MAX_CLOCK_SKEW_SECS) {
-            c.fail("/decided_at", "must not be in the future");
-        } else if draft.decided_at < super::validation::earliest_plausible() {
-            c.fail("/decided_at", "must not be before 1970");
-        }
+        c.check::<ModelName>("/model/name", &draft.model.name);
+        c.check::<Text<64>>("/model/version", &draft.model.version);
+        c.happened("/decided_at", draft.decided_at, now);
         check_explanation(&mut c, &draft.explanation);
         draft.decided_at = draft
             .decided_at
@@ -172,7 +146,7 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
     if e.inputs.is_empty() {
         c.fail("/explanation/inputs", "must name at least one input the model used");
     }
-    c.scalar_map("/explanation/inputs", &e.inputs, MAX_INPUTS);
+    c.scalar_map("/explanation/inputs", &e.inputs, MAX_SCALAR_ENTRIES);
 
     if e.contributions.len() > MAX_CONTRIBUTIONS {
         c.fail(
@@ -181,10 +155,9 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
         );
     }
     for (i, contribution) in e.contributions.iter().enumerate() {
-        c.text(
+        c.check::<Text<128>>(
             &format!("/explanation/contributions/{i}/feature"),
             &contribution.feature,
-            128,
         );
         c.finite(&format!("/explanation/contributions/{i}/weight"), contribution.weight);
     }
@@ -196,17 +169,17 @@ fn check_explanation(c: &mut Checker, e: &Explanation) {
         );
     }
     for (i, reason) in e.reason_codes.iter().enumerate() {
-        c.identifier(&format!("/explanation/reason_codes/{i}/code"), &reason.code, 64);
-        c.text(&format!("/explanation/reason_codes/{i}/text"), &reason.text, 512);
+        c.check::<Ident<64>>(&format!("/explanation/reason_codes/{i}/code"), &reason.code);
+        c.check::<Text<512>>(&format!("/explanation/reason_codes/{i}/text"), &reason.text);
     }
 
     if let Some(cf) = &e.counterfactual {
         if cf.changes.is_empty() && cf.text.is_none() {
             c.fail("/explanation/counterfactual", "must give changes or text");
         }
-        c.scalar_map("/explanation/counterfactual/changes", &cf.changes, MAX_INPUTS);
+        c.scalar_map("/explanation/counterfactual/changes", &cf.changes, MAX_SCALAR_ENTRIES);
         if let Some(text) = &cf.text {
-            c.text("/explanation/counterfactual/text", text, MAX_SCALAR_TEXT);
+            c.check::<Text<1024>>("/explanation/counterfactual/text", text);
         }
     }
 }
@@ -249,6 +222,7 @@ impl DecisionStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::validation::REPORTING_CLOCK_SKEW;
     use serde_json::json;
 
     fn draft() -> DecisionDraft {
@@ -318,9 +292,9 @@ mod tests {
     #[test]
     fn future_decisions_beyond_skew_are_rejected_but_small_skew_is_allowed() {
         let mut d = draft();
-        d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS - 1);
+        d.decided_at = now() + REPORTING_CLOCK_SKEW - Duration::seconds(1);
         assert!(ValidDecision::parse(d.clone(), now()).is_ok());
-        d.decided_at = now() + Duration::seconds(MAX_CLOCK_SKEW_SECS + 1);
+        d.decided_at = now() + REPORTING_CLOCK_SKEW + Duration::seconds(1);
         assert_eq!(ValidDecision::parse(d, now()).unwrap_err()[0].pointer, "/decided_at");
     }
 

@@ -4,9 +4,11 @@ pub mod actor;
 pub mod appeal;
 pub mod breach;
 pub mod decision;
+pub mod fields;
 pub mod legal_clock;
 pub mod review;
 pub mod routing;
+pub mod utc;
 pub mod validation;
 
 pub use actor::{Actor, Role};

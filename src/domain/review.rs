@@ -7,12 +7,15 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::fields::{MAX_SCALAR_ENTRIES, NotBlank, Outcome, Text, scalar_map_nullable};
 use super::validation::{Checker, FieldError};
 
 pub const MIN_RATIONALE_CHARS: usize = 30;
 pub const MAX_RATIONALE_CHARS: usize = 10_000;
 /// Lease tokens are UUIDs (36 characters); anything much longer is not one.
 pub const MAX_LEASE_TOKEN: usize = 128;
+/// One thing the reviewer considered: an input, a contribution, a ground, the statement.
+pub type Factor = Text<128>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -145,22 +148,18 @@ pub fn rationale_problem(text: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewDraft {
-    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(value_type = NotBlank)]
     pub lease_token: String,
     pub outcome: ReviewOutcome,
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<Outcome>)]
     pub new_outcome: Option<String>,
     #[schema(min_length = 30)]
     pub rationale: String,
-    #[schema(min_items = 1, max_items = 100, value_type = Vec<crate::api::openapi::Text128>)]
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<Factor>)]
     pub factors_considered: Vec<String>,
     #[serde(default)]
-    #[schema(schema_with = crate::api::openapi::scalar_map_nullable)]
+    #[schema(schema_with = scalar_map_nullable)]
     pub rectified_inputs: Option<BTreeMap<String, Value>>,
 }
 
@@ -189,7 +188,7 @@ impl ValidReview {
             (Some(_), ReviewOutcome::Uphold) => {
                 c.fail("/new_outcome", "must be absent when the decision is upheld");
             }
-            (Some(outcome), _) => c.text("/new_outcome", outcome, 64),
+            (Some(outcome), _) => c.check::<Outcome>("/new_outcome", outcome),
             (None, ReviewOutcome::Uphold) => {}
         }
         if let Some(problem) = rationale_problem(&draft.rationale) {
@@ -205,10 +204,10 @@ impl ValidReview {
             c.fail("/factors_considered", "at most 100 factors");
         }
         for (i, factor) in draft.factors_considered.iter().enumerate() {
-            c.text(&format!("/factors_considered/{i}"), factor, 128);
+            c.check::<Factor>(&format!("/factors_considered/{i}"), factor);
         }
         if let Some(rectified) = &draft.rectified_inputs {
-            c.scalar_map("/rectified_inputs", rectified, 256);
+            c.scalar_map("/rectified_inputs", rectified, MAX_SCALAR_ENTRIES);
         }
         c.finish(Self {
             lease_token: draft.lease_token,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::{DecisionType, ModelName};
 use super::validation::{Checker, FieldError};
 
 pub const DEFAULT_QUEUE: &str = "default";
@@ -23,10 +24,10 @@ pub const DEFAULT_PRIORITY: i32 = 0;
 #[serde(deny_unknown_fields, remote = "Self")]
 pub struct RuleMatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = Option<DecisionType>)]
     pub decision_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:@-]+$")]
+    #[schema(value_type = Option<ModelName>)]
     pub model_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub significant_effect: Option<bool>,
@@ -124,10 +125,10 @@ pub fn validate_rules(rules: &[RuleInput]) -> Result<(), Vec<FieldError>> {
     for (i, rule) in rules.iter().enumerate() {
         let at = format!("/rules/{i}/match");
         if let Some(t) = &rule.conditions.decision_type {
-            c.identifier(&format!("{at}/decision_type"), t, 64);
+            c.check::<DecisionType>(&format!("{at}/decision_type"), t);
         }
         if let Some(m) = &rule.conditions.model_name {
-            c.identifier(&format!("{at}/model_name"), m, 128);
+            c.check::<ModelName>(&format!("{at}/model_name"), m);
         }
         if let (Some(lo), Some(hi)) = (rule.conditions.score_min, rule.conditions.score_max)
             && lo >= hi

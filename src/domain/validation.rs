@@ -1,6 +1,9 @@
 //! Field-level validation errors, addressed by JSON Pointer (RFC 6901).
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
+
+use super::fields::{Kind, MAX_FEATURE_NAME, MAX_SCALAR_TEXT, Shape};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -26,9 +29,6 @@ impl FieldError {
     }
 }
 
-/// Longest string value allowed in a feature map.
-pub const MAX_SCALAR_TEXT: usize = 1024;
-
 /// Escapes one reference token for use in a JSON Pointer.
 pub fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
@@ -37,9 +37,13 @@ pub fn escape_pointer_token(token: &str) -> String {
 /// The earliest time a decision, an awareness of a breach or any other recorded event can have:
 /// automated decisions about people under these laws did not happen before 1970, and a date such
 /// as `-0001-01-01` is a mistake, not a record.
-pub fn earliest_plausible() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::UNIX_EPOCH
+pub fn earliest_plausible() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
 }
+
+/// How far past this server's clock a reported time may lie: the clocks of the systems that
+/// report to it drift.
+pub const REPORTING_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
 const DECEPTIVE: &str = "must not contain direction overrides, byte-order marks or noncharacters";
 
@@ -48,7 +52,7 @@ const DECEPTIVE: &str = "must not contain direction overrides, byte-order marks 
 /// "devorppa"; the "Trojan Source" attacks use the isolates), the byte-order mark U+FEFF, and
 /// the noncharacters of the Basic Multilingual Plane. The plain marks U+200E/U+200F stay allowed:
 /// right-to-left writing needs them and they reorder nothing. The JSON Schema patterns of the
-/// text fields refuse the same set.
+/// text fields (`fields::TEXT_PATTERN`, `fields::PROSE_PATTERN`) refuse the same set.
 pub fn deceptive(c: char) -> bool {
     matches!(c,
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{fdd0}'..='\u{fdef}' | '\u{fffe}' | '\u{ffff}')
@@ -63,6 +67,16 @@ pub struct Checker {
 impl Checker {
     pub fn fail(&mut self, pointer: impl Into<String>, detail: impl Into<String>) {
         self.errors.push(FieldError::new(pointer, detail));
+    }
+
+    /// Checks a field against its shape in the contract (see `fields`): the rule and the length
+    /// that its schema states.
+    pub fn check<S: Shape>(&mut self, pointer: &str, value: &str) {
+        match S::KIND {
+            Kind::Ident => self.identifier(pointer, value, S::MAX),
+            Kind::Text => self.text(pointer, value, S::MAX),
+            Kind::Prose => self.prose(pointer, value, S::MAX),
+        }
     }
 
     /// Checks a required free-text field: non-blank, within `max` characters, no control
@@ -122,8 +136,11 @@ impl Checker {
         }
         for (key, value) in map {
             let pointer = format!("{at}/{}", escape_pointer_token(key));
-            if key.trim().is_empty() || key.chars().count() > 128 {
-                self.fail(&pointer, "feature names must be 1 to 128 characters");
+            if key.trim().is_empty() || key.chars().count() > MAX_FEATURE_NAME {
+                self.fail(
+                    &pointer,
+                    format!("feature names must be 1 to {MAX_FEATURE_NAME} characters"),
+                );
             }
             match value {
                 Value::Null | Value::Bool(_) | Value::Number(_) => {}
@@ -135,6 +152,16 @@ impl Checker {
                     self.fail(&pointer, "must be a scalar: string, number, boolean or null");
                 }
             }
+        }
+    }
+
+    /// Checks when a recorded event happened (a decision, the awareness of a breach): not in the
+    /// future beyond [`REPORTING_CLOCK_SKEW`], and not before [`earliest_plausible`].
+    pub fn happened(&mut self, pointer: &str, at: DateTime<Utc>, now: DateTime<Utc>) {
+        if at > now + REPORTING_CLOCK_SKEW {
+            self.fail(pointer, "must not be in the future");
+        } else if at < earliest_plausible() {
+            self.fail(pointer, "must not be before 1970");
         }
     }
 

@@ -36,19 +36,11 @@ impl Scope {
 #[serde(deny_unknown_fields)]
 pub struct ObjectionInput {
     pub scope: Scope,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub grounds: String,
     /// Required when an agent objects for a caller: how the caller's identity was verified.
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<crate::domain::fields::IdentityMethod>)]
     pub identity_method: Option<String>,
 }
 
@@ -56,11 +48,7 @@ pub struct ObjectionInput {
 #[serde(deny_unknown_fields)]
 pub struct CompellingGroundsInput {
     pub scope: Scope,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub grounds: String,
 }
 
@@ -70,21 +58,13 @@ pub struct Objection {
     pub subject_id: String,
     pub scope: String,
     pub grounds: String,
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub created_at: NaiveDateTime,
     pub compelling_grounds: Option<String>,
     #[serde(skip)]
     pub overridden_by: Option<String>,
-    #[serde(serialize_with = "opt_utc")]
+    #[serde(serialize_with = "crate::domain::utc::opt_utc")]
     pub overridden_at: Option<NaiveDateTime>,
-}
-
-fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
-}
-
-fn opt_utc<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    t.map(|t| t.and_utc()).serialize(s)
 }
 
 impl Objection {

@@ -24,21 +24,13 @@ use crate::notices::templates;
 #[serde(deny_unknown_fields)]
 pub struct RectificationInput {
     pub decision_id: String,
-    #[schema(schema_with = crate::api::openapi::scalar_map_nonempty)]
+    #[schema(schema_with = crate::domain::fields::scalar_map_nonempty)]
     pub corrected_inputs: BTreeMap<String, Value>,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub note: String,
     /// Required when an agent asks for a caller: how the caller's identity was verified.
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = Option<crate::domain::fields::IdentityMethod>)]
     pub identity_method: Option<String>,
 }
 
@@ -46,11 +38,7 @@ pub struct RectificationInput {
 #[serde(deny_unknown_fields)]
 pub struct ResolutionInput {
     pub accept: bool,
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub note: String,
 }
 
@@ -66,23 +54,15 @@ pub struct Rectification {
     pub status: String,
     /// Whether this rectification put the restriction in place.
     pub restricted: bool,
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "opt_utc")]
+    #[serde(serialize_with = "crate::domain::utc::opt_utc")]
     pub resolved_at: Option<NaiveDateTime>,
     pub resolution_note: Option<String>,
 }
 
 fn as_json<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
     serde_json::from_str::<Value>(raw).unwrap_or(Value::Null).serialize(s)
-}
-
-fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
-}
-
-fn opt_utc<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    t.map(|t| t.and_utc()).serialize(s)
 }
 
 pub const PENDING: &str = "pending";

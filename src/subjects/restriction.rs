@@ -20,11 +20,7 @@ use crate::notices::templates;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestrictionInput {
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]*$"
-    )]
+    #[schema(value_type = crate::domain::fields::Prose<2000>)]
     pub reason: String,
 }
 
@@ -46,12 +42,8 @@ pub struct SubjectNotice {
     pub subject_id: String,
     pub kind: String,
     pub body: String,
-    #[serde(serialize_with = "as_utc")]
+    #[serde(serialize_with = "crate::domain::utc::as_utc")]
     pub created_at: chrono::NaiveDateTime,
-}
-
-fn as_utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    t.and_utc().serialize(s)
 }
 
 /// Stores a notice to a subject that belongs to no appeal (restriction lifts, breach notices).
