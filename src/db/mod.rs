@@ -4,6 +4,7 @@
 pub mod maintenance;
 mod pool;
 pub mod schema;
+pub mod utc;
 
 use std::time::Duration;
 

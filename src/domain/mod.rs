@@ -7,6 +7,7 @@ pub mod decision;
 pub mod legal_clock;
 pub mod review;
 pub mod routing;
+pub mod subject;
 pub mod validation;
 
 pub use actor::{Actor, Role};
