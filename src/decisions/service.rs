@@ -199,8 +199,8 @@ fn ingest_in_tx(
     let models: Vec<&str> = items.iter().map(|d| d.model.name.as_str()).collect();
     let suspended = crate::models::repo::suspended_among(conn, &models)?;
     let subjects: Vec<&str> = items.iter().map(|d| d.subject_id.as_str()).collect();
-    let objecting = crate::subjects::objection::objecting_to_profiling(conn, &subjects)?;
-    let restricted = crate::subjects::restriction::restricted_among(conn, &subjects)?;
+    let objecting = crate::subjects::repo::objecting_to_profiling(conn, &subjects)?;
+    let restricted = crate::subjects::repo::restricted_among(conn, &subjects)?;
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items
@@ -295,7 +295,7 @@ pub async fn get(db: &Db, actor: Actor, id: String) -> Result<Decision, Decision
             .filter(|row| can_read(&actor, row))
             .ok_or(DecisionError::NotFound)?;
         audit::access::record_reads(conn, &actor, "decision", std::slice::from_ref(&row.id), "api")?;
-        let restricted = crate::subjects::restriction::restricted_since(conn, &row.subject_id)?.is_some();
+        let restricted = crate::subjects::repo::restricted_since(conn, &row.subject_id)?.is_some();
         let mut decision = Decision::try_from(row)?;
         decision.processing_restricted = restricted;
         Ok(decision)

@@ -77,7 +77,7 @@ pub fn page(
         .inner_join(decisions::table.on(decisions::id.eq(reviews::decision_id)))
         .filter(reviews::status.eq_any(crate::appeals::reviews::model::status::EFFECTIVE))
         .filter(reviews::resolved_at.is_not_null())
-        .filter(decisions::payload_hash.ne(crate::subjects::erasure::ERASED_FINGERPRINT))
+        .filter(decisions::payload_hash.ne(crate::domain::subject::ERASED_FINGERPRINT))
         // Kept under a legal hold after an erasure request: kept for that obligation, not reused
         // for training (GDPR Art. 17(3)(b)).
         .filter(diesel::dsl::not(diesel::dsl::exists(
