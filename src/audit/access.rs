@@ -78,7 +78,11 @@ pub async fn record_denial(db: &Db, actor: Actor, denial: Denial) -> Result<(), 
         .params
         .into_iter()
         .map(|(name, value)| {
-            let value = if name == "subject_id" { subject_ref(&value) } else { value };
+            let value = if name == "subject_id" {
+                subject_ref(&value)
+            } else {
+                value
+            };
             (name, serde_json::Value::String(value))
         })
         .collect();

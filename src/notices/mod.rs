@@ -40,7 +40,10 @@ pub fn insert(
 
 /// An appeal's notices, oldest first.
 pub fn for_appeal(conn: &mut DbConnection, appeal_id: &str) -> Result<Vec<Notice>, DbError> {
-    Ok(repo::for_appeal(conn, appeal_id)?.into_iter().map(Notice::from).collect())
+    Ok(repo::for_appeal(conn, appeal_id)?
+        .into_iter()
+        .map(Notice::from)
+        .collect())
 }
 
 /// Stores a notice to a subject that belongs to no appeal (a restriction lift, a breach), in the

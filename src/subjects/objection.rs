@@ -47,7 +47,12 @@ pub async fn object(
     })?;
     db.write(move |conn| {
         repo::replace_objection(conn, &subject_id, input.scope.as_str(), &input.grounds, db::now())?;
-        announce::to_engines(conn, EventKind::SubjectObjected, &subject_id, json!({"scope": input.scope}))?;
+        announce::to_engines(
+            conn,
+            EventKind::SubjectObjected,
+            &subject_id,
+            json!({"scope": input.scope}),
+        )?;
         crate::audit::record(
             conn,
             &actor,

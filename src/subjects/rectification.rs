@@ -131,7 +131,10 @@ pub async fn resolve(
     db.write(move |conn| {
         let row = repo::find_rectification(conn, &subject_id, &id)?.ok_or(AppealError::NotFound)?;
         if row.status != PENDING {
-            return Err(AppealError::Forbidden(format!("the rectification is already {}", row.status)));
+            return Err(AppealError::Forbidden(format!(
+                "the rectification is already {}",
+                row.status
+            )));
         }
         let decision = crate::decisions::repo::find(conn, &row.decision_id)?.ok_or(AppealError::NotFound)?;
         let status = if input.accept { "accepted" } else { "rejected" };

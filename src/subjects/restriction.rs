@@ -123,5 +123,6 @@ pub async fn change(
         Change::Restrict => restrict_in_tx,
         Change::Lift => lift_in_tx,
     };
-    db.write(move |conn| step(conn, &actor, &subject_id, &input.reason)).await
+    db.write(move |conn| step(conn, &actor, &subject_id, &input.reason))
+        .await
 }

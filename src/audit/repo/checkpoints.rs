@@ -21,9 +21,7 @@ pub fn latest(conn: &mut DbConnection) -> Result<Option<Checkpoint>, DbError> {
 
 /// Every checkpoint, in id order.
 pub fn all(conn: &mut DbConnection) -> Result<Vec<Checkpoint>, DbError> {
-    Ok(audit_checkpoints::table
-        .order(audit_checkpoints::id.asc())
-        .load(conn)?)
+    Ok(audit_checkpoints::table.order(audit_checkpoints::id.asc()).load(conn)?)
 }
 
 pub fn insert(conn: &mut DbConnection, checkpoint: &Checkpoint) -> Result<(), DbError> {
@@ -106,8 +104,8 @@ pub fn try_lock_sealer(conn: &mut DbConnection) -> Result<bool, DbError> {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let got: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEAL_LOCK_KEY}) AS locked"))
-        .get_result(conn)?;
+    let got: Locked =
+        diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEAL_LOCK_KEY}) AS locked")).get_result(conn)?;
     Ok(got.locked)
 }
 

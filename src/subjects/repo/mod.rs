@@ -7,7 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{Objection, PENDING, Rectification, Scope};
-use crate::db::schema::{decisions, outbox, rectifications, subject_objections, subject_restrictions, webhook_deliveries};
+use crate::db::schema::{
+    decisions, outbox, rectifications, subject_objections, subject_restrictions, webhook_deliveries,
+};
 use crate::db::{DbConnection, DbError};
 
 // Objections
@@ -121,11 +123,7 @@ pub fn delete_restriction(conn: &mut DbConnection, subject_id: &str) -> Result<(
 }
 
 /// Pending deliveries of events about the subject start a fresh retry window now.
-pub fn refresh_held_deliveries(
-    conn: &mut DbConnection,
-    subject_id: &str,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
+pub fn refresh_held_deliveries(conn: &mut DbConnection, subject_id: &str, now: NaiveDateTime) -> Result<(), DbError> {
     let held = outbox::table
         .filter(outbox::subject_id.eq(subject_id))
         .select(outbox::id);
