@@ -6,7 +6,7 @@ use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
 
 /// Longest free text a rights request takes (grounds, notes, reasons).
-const MAX_PROSE: usize = 2000;
+pub(crate) const MAX_PROSE: usize = 2000;
 
 /// A request made for a subject: by the subject themself (asking for anyone else is answered
 /// 404, so others' existence is not revealed), by a privacy officer, or by an agent who says how
