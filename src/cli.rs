@@ -302,7 +302,7 @@ async fn audit(command: AuditCommand) -> Result<(), BoxError> {
         }
         AuditCommand::Head { .. } => {
             db.write(crate::audit::seal::seal_once).await?;
-            let head = db.run(crate::audit::seal::latest).await?;
+            let head = crate::audit::seal::head(&db).await?;
             println!("{}", serde_json::to_string_pretty(&head)?);
         }
     }

@@ -8,12 +8,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, web};
-use serde_json::{Map, Value, json};
 
-use crate::audit::repo::{self, Event};
-use crate::db::{Db, DbError, write_tx};
+use crate::audit::access::{self, Denial};
+use crate::db::Db;
 use crate::domain::Actor;
-use crate::subjects::subject_ref;
 
 pub async fn audit_denials(
     req: ServiceRequest,
@@ -22,12 +20,12 @@ pub async fn audit_denials(
     let res = next.call(req).await?;
     let status = res.status();
     if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND {
-        record_denial(res.request(), status).await;
+        audit_denial(res.request(), status).await;
     }
     Ok(res)
 }
 
-async fn record_denial(req: &HttpRequest, status: StatusCode) {
+async fn audit_denial(req: &HttpRequest, status: StatusCode) {
     // A 404 off the route table is a wrong URL, not a refused object.
     let Some(route) = req.match_pattern() else {
         return;
@@ -38,38 +36,17 @@ async fn record_denial(req: &HttpRequest, status: StatusCode) {
     let Some(db) = req.app_data::<web::Data<Db>>().cloned() else {
         return;
     };
-    // Path ids are recorded as asked for, except a subject id, which is personal data and is
-    // recorded under its pseudonym like everywhere else in the log.
-    let params: Map<String, Value> = req
-        .match_info()
-        .iter()
-        .map(|(name, value)| {
-            let value = if name == "subject_id" {
-                subject_ref(value)
-            } else {
-                value.to_owned()
-            };
-            (name.to_owned(), Value::String(value))
-        })
-        .collect();
-    let details = json!({"method": req.method().as_str(), "status": status.as_u16(), "params": params});
-    let written: Result<(), DbError> = db
-        .maintain(move |conn| {
-            write_tx(conn, |conn| {
-                repo::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "access.denied",
-                        object_type: "route",
-                        object_id: &route,
-                        details,
-                    },
-                )
-            })
-        })
-        .await;
-    if let Err(e) = written {
+    let denial = Denial {
+        method: req.method().as_str().to_owned(),
+        status: status.as_u16(),
+        route,
+        params: req
+            .match_info()
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+    };
+    if let Err(e) = access::record_denial(&db, actor, denial).await {
         tracing::warn!(error = %e, "could not audit a denied access");
     }
 }

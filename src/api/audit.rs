@@ -23,20 +23,15 @@ pub async fn verify_audit(
     query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo, Role::Admin])?;
-    let head = query.into_inner().head;
-    let report = db
-        .run(move |conn| crate::audit::verify::verify(conn, head.as_deref()))
-        .await?;
+    let report = crate::audit::verify::verify_log(&db, query.into_inner().head).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// The latest checkpoint, to be anchored outside the database.
-#[utoipa::path(get, path = "/v1/audit/head", tag = "audit", description = "Roles: dpo, admin.", security(("bearer" = [])), responses((status = 200, body = Option<crate::audit::seal::Checkpoint>, description = "The latest checkpoint, or null before the first")))]
+#[utoipa::path(get, path = "/v1/audit/head", tag = "audit", description = "Roles: dpo, admin.", security(("bearer" = [])), responses((status = 200, body = Option<crate::audit::model::Checkpoint>, description = "The latest checkpoint, or null before the first")))]
 #[tracing::instrument(skip_all)]
 pub async fn audit_head(db: web::Data<Db>, actor: Actor) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo, Role::Admin])?;
-    let head = db
-        .run(|conn| crate::audit::seal::latest(conn).map_err(ApiError::from))
-        .await?;
+    let head = crate::audit::seal::head(&db).await?;
     Ok(HttpResponse::Ok().json(head))
 }

@@ -7,6 +7,7 @@ use crate::auth::require_role;
 use crate::db::Db;
 use crate::domain::{Actor, Role};
 use crate::error::ApiError;
+use crate::subjects::restriction::{self, Change};
 use crate::subjects::service;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -54,7 +55,7 @@ pub async fn restrict_subject(
     body: super::json::ApiJson<crate::subjects::restriction::RestrictionInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo])?;
-    let view = crate::subjects::restriction::restrict(&db, actor, subject_id.into_inner(), body.0).await?;
+    let view = restriction::change(&db, actor, subject_id.into_inner(), Change::Restrict, body.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -67,11 +68,11 @@ pub async fn lift_subject_restriction(
     body: super::json::ApiJson<crate::subjects::restriction::RestrictionInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_role(&actor, &[Role::Dpo])?;
-    let view = crate::subjects::restriction::lift(&db, actor, subject_id.into_inner(), body.0).await?;
+    let view = restriction::change(&db, actor, subject_id.into_inner(), Change::Lift, body.0).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[utoipa::path(post, path = "/v1/subjects/{subject_id}/objection", tag = "subjects", description = "Roles: subject (own), dpo, agent.", params(("subject_id" = String, Path)), request_body = crate::subjects::objection::ObjectionInput, security(("bearer" = [])), responses((status = 200, body = Items<crate::subjects::objection::Objection>), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/objection", tag = "subjects", description = "Roles: subject (own), dpo, agent.", params(("subject_id" = String, Path)), request_body = crate::subjects::objection::ObjectionInput, security(("bearer" = [])), responses((status = 200, body = Items<crate::subjects::model::Objection>), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn object_to_processing(
     db: web::Data<Db>,
@@ -84,7 +85,7 @@ pub async fn object_to_processing(
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
-#[utoipa::path(post, path = "/v1/subjects/{subject_id}/objection/compelling-grounds", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::objection::CompellingGroundsInput, security(("bearer" = [])), responses((status = 200, body = Items<crate::subjects::objection::Objection>), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/objection/compelling-grounds", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::objection::CompellingGroundsInput, security(("bearer" = [])), responses((status = 200, body = Items<crate::subjects::model::Objection>), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn record_compelling_grounds(
     db: web::Data<Db>,
@@ -99,7 +100,7 @@ pub async fn record_compelling_grounds(
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
-#[utoipa::path(post, path = "/v1/subjects/{subject_id}/rectifications", tag = "subjects", description = "Roles: subject (own), agent, dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::rectification::RectificationInput, security(("bearer" = [])), responses((status = 201, body = crate::subjects::rectification::Rectification), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/rectifications", tag = "subjects", description = "Roles: subject (own), agent, dpo.", params(("subject_id" = String, Path)), request_body = crate::subjects::rectification::RectificationInput, security(("bearer" = [])), responses((status = 201, body = crate::subjects::model::Rectification), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn request_rectification(
     db: web::Data<Db>,
@@ -112,7 +113,7 @@ pub async fn request_rectification(
     Ok(HttpResponse::Created().json(row))
 }
 
-#[utoipa::path(post, path = "/v1/subjects/{subject_id}/rectifications/{id}/resolution", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path), ("id" = String, Path, description = "rectification id")), request_body = crate::subjects::rectification::ResolutionInput, security(("bearer" = [])), responses((status = 200, body = crate::subjects::rectification::Rectification), (status = 404, response = Problem), (status = 409, response = Problem)))]
+#[utoipa::path(post, path = "/v1/subjects/{subject_id}/rectifications/{id}/resolution", tag = "subjects", description = "Roles: dpo.", params(("subject_id" = String, Path), ("id" = String, Path, description = "rectification id")), request_body = crate::subjects::rectification::ResolutionInput, security(("bearer" = [])), responses((status = 200, body = crate::subjects::model::Rectification), (status = 404, response = Problem), (status = 409, response = Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn resolve_rectification(
     db: web::Data<Db>,

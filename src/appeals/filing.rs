@@ -109,7 +109,7 @@ fn refuse_late_filing(
         outcome: &decision.effective_outcome,
         decided_on: calendar.local_date(decision.decided_at.and_utc()),
     };
-    let notice = crate::subjects::notify_subject(
+    let notice = crate::notices::notify_subject(
         conn,
         actor,
         &decision.subject_id,
@@ -389,7 +389,7 @@ pub async fn withdraw(db: &Db, actor: Actor, id: String, input: WithdrawalInput)
         ));
     }
     let mut c = Checker::default();
-    crate::subjects::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
+    crate::domain::subject::check_identity_method(&mut c, &actor, input.identity_method.as_deref());
     c.finish(()).map_err(AppealError::Invalid)?;
     db.write(move |conn| {
         let row = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;

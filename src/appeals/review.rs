@@ -100,7 +100,7 @@ pub fn submit_in_tx(
 /// Art. 18: while processing is restricted the data is only stored, so no review is decided,
 /// even on a lease taken before the restriction.
 pub(super) fn refuse_while_restricted(conn: &mut DbConnection, appeal: &AppealRow) -> Result<(), AppealError> {
-    if crate::subjects::restriction::restricted_since(conn, &appeal.subject_id)?.is_some() {
+    if crate::subjects::repo::restricted_since(conn, &appeal.subject_id)?.is_some() {
         return Err(AppealError::Restricted);
     }
     Ok(())

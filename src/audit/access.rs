@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::repo::{self, Event};
-use crate::db::{Db, DbConnection, DbError, write_tx};
+use crate::db::{Db, DbConnection, DbError};
+use crate::domain::subject::{is_tombstone, subject_ref};
 use crate::domain::{Actor, Role};
-use crate::subjects::subject_ref;
 
 /// Whether reads by this role are recorded: a subject reading their own data is not an access by
 /// anyone else, so it is not.
@@ -44,20 +44,52 @@ pub fn record_reads(
     repo::record_many(conn, actor, &events)
 }
 
-/// Runs a read by someone in `role`. When the read is audited it runs as a write transaction, so
-/// that the data and the entry recording its disclosure commit together or not at all;
-/// otherwise as a plain read.
+/// Runs a read by someone in `role`. When the read is audited it runs as a write transaction
+/// ([`Db::write`]), so that the data and the entry recording its disclosure commit together or
+/// not at all; otherwise as a plain read.
 pub async fn read<T, E, F>(db: &Db, role: Role, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
-    E: From<DbError> + Send + 'static,
+    E: From<DbError> + std::error::Error + Send + 'static,
 {
     if is_audited(role) {
-        db.maintain(move |conn| write_tx(conn, f)).await
+        db.write(f).await
     } else {
         db.run(f).await
     }
+}
+
+/// A request an authenticated caller was refused (403) or sent to a 404 on a known route.
+pub struct Denial {
+    pub method: String,
+    pub status: u16,
+    /// The route pattern, e.g. `/v1/appeals/{id}`.
+    pub route: String,
+    /// The path parameters as asked for.
+    pub params: Vec<(String, String)>,
+}
+
+/// Records an `access.denied` entry for `denial` in its own transaction. Path ids are recorded
+/// as asked for, except a subject id, which is personal data and is recorded under its
+/// pseudonym like everywhere else in the log.
+pub async fn record_denial(db: &Db, actor: Actor, denial: Denial) -> Result<(), DbError> {
+    let params: serde_json::Map<String, serde_json::Value> = denial
+        .params
+        .into_iter()
+        .map(|(name, value)| {
+            let value = if name == "subject_id" {
+                subject_ref(&value)
+            } else {
+                value
+            };
+            (name, serde_json::Value::String(value))
+        })
+        .collect();
+    let details = json!({"method": denial.method, "status": denial.status, "params": params});
+    let route = denial.route;
+    db.write(move |conn| super::record(conn, &actor, "access.denied", "route", &route, details.clone()))
+        .await
 }
 
 /// One subject whose data an actor accessed.
@@ -131,7 +163,7 @@ pub fn subjects_accessed(
             "subject" => ref_subjects.get(&entry.object_id),
             _ => None,
         };
-        let Some(subject) = subject.filter(|s| !crate::subjects::is_tombstone(s)) else {
+        let Some(subject) = subject.filter(|s| !is_tombstone(s)) else {
             unattributed += 1;
             continue;
         };

@@ -7,9 +7,37 @@
 pub mod access;
 mod entry;
 pub mod merkle;
+pub mod model;
 pub mod repo;
 pub mod seal;
 pub mod verify;
 
 pub use entry::{AuditEntry, entry_hash};
-pub use repo::record;
+
+use serde_json::Value;
+
+use crate::db::{DbConnection, DbError};
+use crate::domain::Actor;
+
+/// Appends one entry about any object (`object_type` names its kind: `appeal`, `breach`,
+/// `subject`…), in the caller's transaction. `details` must be free of personal data; a subject
+/// is named by `domain::subject::subject_ref`.
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    details: Value,
+) -> Result<(), DbError> {
+    repo::record(
+        conn,
+        actor,
+        repo::Event {
+            action,
+            object_type,
+            object_id,
+            details,
+        },
+    )
+}

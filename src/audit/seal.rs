@@ -2,33 +2,15 @@
 //! previous one. Writers never wait for it; several instances may run it, one seals at a time.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::merkle;
-use crate::db::schema::{audit_checkpoints, audit_log};
+use super::model::Checkpoint;
+use super::repo::checkpoints::{self, Claim};
 use crate::db::{self, Db, DbConnection, DbError};
 
-/// Names the Postgres advisory lock that lets one sealer at a time through.
-const SEAL_LOCK_KEY: i64 = 0x7365_616c; // "seal"
 /// `prev_hash` of the first checkpoint.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable, Serialize, utoipa::ToSchema)]
-#[diesel(table_name = audit_checkpoints)]
-pub struct Checkpoint {
-    pub id: i64,
-    pub prev_hash: String,
-    pub merkle_root: String,
-    pub entry_count: i64,
-    pub first_seq: i64,
-    pub last_seq: i64,
-    /// UTC. Stored without an offset; written with `Z` in JSON.
-    #[serde(serialize_with = "crate::domain::utc::as_utc")]
-    pub sealed_at: NaiveDateTime,
-    pub checkpoint_hash: String,
-}
 
 /// The hash that chains checkpoints: over every other field, in a fixed layout.
 pub fn checkpoint_hash(
@@ -45,26 +27,6 @@ pub fn checkpoint_hash(
         sealed_at.format("%Y-%m-%dT%H:%M:%S%.6f")
     );
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-pub fn latest(conn: &mut DbConnection) -> Result<Option<Checkpoint>, DbError> {
-    Ok(audit_checkpoints::table
-        .order(audit_checkpoints::id.desc())
-        .first(conn)
-        .optional()?)
-}
-
-/// Entry hashes of a checkpoint's entries, in `seq` order, as Merkle leaves.
-pub fn leaves_of(conn: &mut DbConnection, checkpoint: i64) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
-    let rows: Vec<(i64, String)> = audit_log::table
-        .filter(audit_log::checkpoint_id.eq(checkpoint))
-        .order(audit_log::seq.asc())
-        .select((audit_log::seq, audit_log::entry_hash))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, h)| (seq, hex::decode(&h).unwrap_or_else(|_| h.into_bytes())))
-        .collect())
 }
 
 /// How far back in time an entry may step relative to an entry with a lower `seq`. `at` is read
@@ -142,14 +104,6 @@ impl Order {
     }
 }
 
-/// The latest `at` among a checkpoint's entries.
-pub fn latest_at_of(conn: &mut DbConnection, checkpoint: i64) -> Result<Option<NaiveDateTime>, DbError> {
-    Ok(audit_log::table
-        .filter(audit_log::checkpoint_id.eq(checkpoint))
-        .select(diesel::dsl::max(audit_log::at))
-        .first(conn)?)
-}
-
 /// Postgres only: the highest `seq` that no transaction still in flight can have taken, or
 /// `None` when writers did not finish within [`SETTLE_WAIT`].
 ///
@@ -163,50 +117,15 @@ pub fn latest_at_of(conn: &mut DbConnection, checkpoint: i64) -> Result<Option<N
 /// snapshot, so it is now committed or gone. SQLite writes one transaction at a time, so `seq`
 /// order is commit order there.
 fn settled_horizon(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
-    #[derive(QueryableByName)]
-    struct Snapshot {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        snap: String,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        horizon: i64,
-    }
-    #[derive(QueryableByName)]
-    struct Running {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        running: i64,
-    }
-    let taken: Snapshot = diesel::sql_query(
-        "SELECT pg_current_snapshot()::text AS snap, COALESCE((SELECT max(seq) FROM audit_log), 0)::bigint AS horizon",
-    )
-    .get_result(conn)?;
-    // Only this database's transactions matter (transaction ids are cluster-wide). The activity
-    // view is read once per transaction, so it is read here, after the snapshot, and the
-    // waiting below asks `pg_xact_status`, which is live.
-    #[derive(QueryableByName)]
-    struct Ours {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        xids: String,
-    }
-    let ours: Ours = diesel::sql_query(
-        "SELECT COALESCE(string_agg(x::text, ','), '') AS xids FROM pg_snapshot_xip($1::pg_snapshot) AS x
-          WHERE x::xid IN (SELECT backend_xid FROM pg_stat_activity
-                            WHERE datname = current_database() AND backend_xid IS NOT NULL)",
-    )
-    .bind::<diesel::sql_types::Text, _>(&taken.snap)
-    .get_result(conn)?;
-    if ours.xids.is_empty() {
-        return Ok(Some(taken.horizon));
+    let (snapshot, horizon) = checkpoints::snapshot_and_horizon(conn)?;
+    let ours = checkpoints::own_in_flight(conn, &snapshot)?;
+    if ours.is_empty() {
+        return Ok(Some(horizon));
     }
     let deadline = std::time::Instant::now() + SETTLE_WAIT;
     loop {
-        let running: Running = diesel::sql_query(
-            "SELECT count(*)::bigint AS running FROM unnest(string_to_array($1, ',')) AS x
-              WHERE pg_xact_status(x::xid8) = 'in progress'",
-        )
-        .bind::<diesel::sql_types::Text, _>(&ours.xids)
-        .get_result(conn)?;
-        if running.running == 0 {
-            return Ok(Some(taken.horizon));
+        if checkpoints::still_running(conn, &ours)? == 0 {
+            return Ok(Some(horizon));
         }
         if std::time::Instant::now() >= deadline {
             return Ok(None);
@@ -236,14 +155,7 @@ pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<S
     let postgres = matches!(conn, DbConnection::Pg(_));
     let mut horizon = None;
     if postgres {
-        #[derive(QueryableByName)]
-        struct Locked {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            locked: bool,
-        }
-        let got: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEAL_LOCK_KEY}) AS locked"))
-            .get_result(conn)?;
-        if !got.locked {
+        if !checkpoints::try_lock_sealer(conn)? {
             return Ok(Sealed::default());
         }
         match settled_horizon(conn)? {
@@ -254,18 +166,15 @@ pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<S
             }
         }
     }
-    let previous = latest(conn)?;
+    let previous = checkpoints::latest(conn)?;
     let id = previous.as_ref().map_or(1, |p| p.id + 1);
     let (floor_seq, floor_at) = match &previous {
-        Some(p) => (Some(p.last_seq), latest_at_of(conn, p.id)?),
+        Some(p) => (Some(p.last_seq), checkpoints::latest_at_of(conn, p.id)?),
         None => (None, None),
     };
     // Entries already marked with this or a later checkpoint were not marked by a sealer:
     // sealing now would fold them in unjudged. Stop, and leave them for verify to name.
-    let premarked: Vec<(i64, NaiveDateTime)> = audit_log::table
-        .filter(audit_log::checkpoint_id.ge(id))
-        .select((audit_log::seq, audit_log::at))
-        .load(conn)?;
+    let premarked = checkpoints::marked_from(conn, id)?;
     if !premarked.is_empty() {
         return Ok(Sealed {
             checkpoint: None,
@@ -281,15 +190,7 @@ pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<S
                 .collect(),
         });
     }
-    let mut unsealed = audit_log::table
-        .filter(audit_log::checkpoint_id.is_null())
-        .select((audit_log::seq, audit_log::at))
-        .order(audit_log::seq.asc())
-        .into_boxed();
-    if let Some(h) = horizon {
-        unsealed = unsealed.filter(audit_log::seq.le(h));
-    }
-    let candidates: Vec<(i64, NaiveDateTime)> = unsealed.load(conn)?;
+    let candidates = checkpoints::unsealed(conn, horizon)?;
     let mut order = Order::after(floor_seq, floor_at, skew);
     let mut refused = Vec::new();
     let mut last_accepted = None;
@@ -307,30 +208,27 @@ pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<S
     };
     // A checkpoint is the set of entries marked with its id. The bounds repeat the rule in
     // SQL, so nothing committed since the read above slips in unjudged below a refusal.
-    let refused_seqs: Vec<i64> = refused.iter().map(|r| r.seq).collect();
-    let min_seq = floor_seq.unwrap_or(i64::MIN);
     let skew = chrono::TimeDelta::from_std(skew).unwrap_or(chrono::TimeDelta::seconds(5));
-    let min_at = floor_at.map_or(
-        chrono::DateTime::UNIX_EPOCH.naive_utc() - chrono::TimeDelta::days(365 * 1000),
-        |at| at - skew,
-    );
-    let claimed = diesel::update(
-        audit_log::table
-            .filter(audit_log::checkpoint_id.is_null())
-            .filter(audit_log::seq.le(last_accepted))
-            .filter(audit_log::seq.gt(min_seq))
-            .filter(audit_log::at.ge(min_at))
-            .filter(audit_log::seq.ne_all(refused_seqs)),
-    )
-    .set(audit_log::checkpoint_id.eq(id))
-    .execute(conn)?;
+    let claimed = checkpoints::mark(
+        conn,
+        Claim {
+            checkpoint: id,
+            min_seq: floor_seq.unwrap_or(i64::MIN),
+            max_seq: last_accepted,
+            min_at: floor_at.map_or(
+                chrono::DateTime::UNIX_EPOCH.naive_utc() - chrono::TimeDelta::days(365 * 1000),
+                |at| at - skew,
+            ),
+            refused: refused.iter().map(|r| r.seq).collect(),
+        },
+    )?;
     if claimed == 0 {
         return Ok(Sealed {
             checkpoint: None,
             refused,
         });
     }
-    let leaves = leaves_of(conn, id)?;
+    let leaves = checkpoints::leaves_of(conn, id)?;
     let (first_seq, last_seq) = (leaves.first().map_or(0, |l| l.0), leaves.last().map_or(0, |l| l.0));
     let hashes: Vec<Vec<u8>> = leaves.into_iter().map(|l| l.1).collect();
     let merkle_root = merkle::root(&hashes);
@@ -347,13 +245,16 @@ pub fn seal_with(conn: &mut DbConnection, skew: std::time::Duration) -> Result<S
         last_seq,
         sealed_at,
     };
-    diesel::insert_into(audit_checkpoints::table)
-        .values(&checkpoint)
-        .execute(conn)?;
+    checkpoints::insert(conn, &checkpoint)?;
     Ok(Sealed {
         checkpoint: Some(checkpoint),
         refused,
     })
+}
+
+/// The latest checkpoint, to be anchored outside the database; `None` before the first seal.
+pub async fn head(db: &Db) -> Result<Option<Checkpoint>, DbError> {
+    db.run(checkpoints::latest).await
 }
 
 /// Runs the sealer every `interval` until the task is dropped. A refused entry is logged when

@@ -7,31 +7,14 @@
 //! Optionally check that a previously exported head (`recourse audit head`) is still in the
 //! chain, which also exposes a consistent rewrite of the whole tail.
 
-use chrono::NaiveDateTime;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::prelude::*;
 use serde::Serialize;
 
 use super::entry::{AuditEntry, entry_hash};
 use super::merkle;
-use super::seal::{Checkpoint, GENESIS, MAX_CLOCK_SKEW, Order, checkpoint_hash, latest_at_of, leaves_of};
-use crate::db::schema::{audit_checkpoints, audit_log};
-use crate::db::{DbConnection, DbError};
-
-#[derive(Debug, Queryable)]
-struct Row {
-    seq: i64,
-    at: NaiveDateTime,
-    actor: String,
-    actor_role: String,
-    action: String,
-    object_type: String,
-    object_id: String,
-    request_id: Option<String>,
-    details: String,
-    entry_hash: String,
-    checkpoint_id: Option<i64>,
-}
+use super::model::Checkpoint;
+use super::repo::{self, checkpoints as checkpoint_repo};
+use super::seal::{GENESIS, MAX_CLOCK_SKEW, Order, checkpoint_hash};
+use crate::db::{Db, DbConnection, DbError};
 
 /// Where verification failed first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -73,19 +56,12 @@ pub fn verify_with(
 ) -> Result<Verification, DbError> {
     // One snapshot for all the reads: a sealer committing a checkpoint halfway through would
     // otherwise show entries claiming a checkpoint not yet read.
-    let begun = match conn {
-        DbConnection::Pg(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        }
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED"),
-    };
-    begun.map_err(DbError::Query)?;
-    let result = verify_in_snapshot(conn, anchored_head, skew);
-    // Read-only: ending it either way changes nothing.
-    let ended = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
-    let verification = result?;
-    ended.map_err(DbError::Query)?;
-    Ok(verification)
+    repo::in_snapshot(conn, |conn| verify_in_snapshot(conn, anchored_head, skew))
+}
+
+/// [`verify`] on a pooled connection, for a request.
+pub async fn verify_log(db: &Db, anchored_head: Option<String>) -> Result<Verification, DbError> {
+    db.run(move |conn| verify(conn, anchored_head.as_deref())).await
 }
 
 fn verify_in_snapshot(
@@ -94,7 +70,7 @@ fn verify_in_snapshot(
     skew: std::time::Duration,
 ) -> Result<Verification, DbError> {
     let mut breaks: Vec<Break> = Vec::new();
-    let checkpoints: Vec<Checkpoint> = audit_checkpoints::table.order(audit_checkpoints::id.asc()).load(conn)?;
+    let checkpoints = checkpoint_repo::all(conn)?;
     let known: std::collections::HashSet<i64> = checkpoints.iter().map(|c| c.id).collect();
 
     // The ordering rule, per checkpoint and for the unsealed tail: each starts after the
@@ -103,7 +79,7 @@ fn verify_in_snapshot(
     let mut before: Option<&Checkpoint> = None;
     for c in checkpoints.iter().map(Some).chain(std::iter::once(None)) {
         let floor_at = match before {
-            Some(p) => latest_at_of(conn, p.id)?,
+            Some(p) => checkpoint_repo::latest_at_of(conn, p.id)?,
             None => None,
         };
         orders.insert(
@@ -116,24 +92,7 @@ fn verify_in_snapshot(
     // 1. Every entry's own hash, in seq order.
     let (mut entries, mut unsealed, mut after) = (0i64, 0i64, i64::MIN);
     loop {
-        let page: Vec<Row> = audit_log::table
-            .filter(audit_log::seq.gt(after))
-            .order(audit_log::seq.asc())
-            .limit(PAGE)
-            .select((
-                audit_log::seq,
-                audit_log::at,
-                audit_log::actor,
-                audit_log::actor_role,
-                audit_log::action,
-                audit_log::object_type,
-                audit_log::object_id,
-                audit_log::request_id,
-                audit_log::details,
-                audit_log::entry_hash,
-                audit_log::checkpoint_id,
-            ))
-            .load(conn)?;
+        let page = repo::page_after(conn, after, PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for row in &page {
@@ -218,7 +177,7 @@ fn verify_in_snapshot(
                 detail: format!("checkpoint {} does not match its hash", c.id),
             });
         }
-        let leaves = leaves_of(conn, c.id)?;
+        let leaves = checkpoint_repo::leaves_of(conn, c.id)?;
         let hashes: Vec<Vec<u8>> = leaves.iter().map(|l| l.1.clone()).collect();
         if merkle::root(&hashes) != c.merkle_root || hashes.len() as i64 != c.entry_count {
             let (first, last) = (leaves.first().map(|l| l.0), leaves.last().map(|l| l.0));

@@ -6,34 +6,14 @@ use serde_json::json;
 use super::BreachError;
 use super::model::{BreachRow, BreachStepRow, BreachView};
 use super::repo::{self, StepUpdate};
-use crate::audit::{self, repo::Event};
-use crate::db::{self, Db, DbConnection, write_tx};
+use crate::audit;
+use crate::db::{self, Db, DbConnection};
 use crate::domain::Actor;
 use crate::domain::FieldError;
 use crate::domain::breach::{BreachStatus, TransitionError, TransitionRequest, ValidReport, ValidTransition};
 
 /// Most breaches one listing returns.
 pub const MAX_LIST: i64 = 1_000;
-
-fn audit_breach(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    action: &str,
-    id: &str,
-    details: serde_json::Value,
-) -> Result<(), BreachError> {
-    audit::repo::record(
-        conn,
-        actor,
-        Event {
-            action,
-            object_type: "breach",
-            object_id: id,
-            details,
-        },
-    )?;
-    Ok(())
-}
 
 fn view_in_tx(conn: &mut DbConnection, row: BreachRow, now: DateTime<Utc>) -> Result<BreachView, BreachError> {
     let steps = repo::steps_of(conn, &[row.id.as_str()])?;
@@ -43,33 +23,32 @@ fn view_in_tx(conn: &mut DbConnection, row: BreachRow, now: DateTime<Utc>) -> Re
 /// Records a suspected breach reported by any member of staff.
 #[tracing::instrument(skip_all)]
 pub async fn report(db: &Db, actor: Actor, report: ValidReport) -> Result<BreachView, BreachError> {
-    db.maintain(move |conn| {
-        write_tx(conn, |conn| {
-            let now = db::now();
-            let row = BreachRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                status: BreachStatus::Suspected.as_str().to_owned(),
-                description: report.description,
-                reported_by: actor.id.clone(),
-                reported_by_role: actor.role.as_str().to_owned(),
-                aware_at: report.aware_at.naive_utc(),
-                reported_at: now,
-                authority_notified_at: None,
-                authority_reference: None,
-                delay_reason: None,
-                subjects_notified: 0,
-                updated_at: now,
-            };
-            repo::insert(conn, &row)?;
-            audit_breach(
-                conn,
-                &actor,
-                "breach.reported",
-                &row.id,
-                json!({"aware_at": report.aware_at}),
-            )?;
-            view_in_tx(conn, row, Utc::now())
-        })
+    db.write(move |conn| {
+        let now = db::now();
+        let row = BreachRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            status: BreachStatus::Suspected.as_str().to_owned(),
+            description: report.description.clone(),
+            reported_by: actor.id.clone(),
+            reported_by_role: actor.role.as_str().to_owned(),
+            aware_at: report.aware_at.naive_utc(),
+            reported_at: now,
+            authority_notified_at: None,
+            authority_reference: None,
+            delay_reason: None,
+            subjects_notified: 0,
+            updated_at: now,
+        };
+        repo::insert(conn, &row)?;
+        audit::record(
+            conn,
+            &actor,
+            "breach.reported",
+            "breach",
+            &row.id,
+            json!({"aware_at": report.aware_at}),
+        )?;
+        view_in_tx(conn, row, Utc::now())
     })
     .await
 }
@@ -111,53 +90,52 @@ pub async fn list(db: &Db, statuses: Vec<BreachStatus>, overdue_only: bool) -> R
 /// appears in their export) in the same transaction as the step.
 #[tracing::instrument(skip_all, fields(breach_id = %id))]
 pub async fn advance(db: &Db, actor: Actor, id: String, request: TransitionRequest) -> Result<BreachView, BreachError> {
-    db.maintain(move |conn| {
-        write_tx(conn, |conn| {
-            let row = repo::find(conn, &id)?.ok_or(BreachError::NotFound)?;
-            let from = row.status()?;
-            let now = Utc::now();
-            let step = ValidTransition::parse(request, from, row.aware_at.and_utc(), now).map_err(|e| match e {
-                TransitionError::Illegal { from, to } => BreachError::illegal(from, to),
-                TransitionError::Invalid(errors) => BreachError::Invalid(errors),
-            })?;
-            if step.to == BreachStatus::SubjectsNotified {
-                notify_subjects(conn, &step)?;
-            }
-            let at = db::now();
-            let authority = step.to == BreachStatus::AuthorityNotified;
-            let update = StepUpdate {
-                to: step.to.as_str(),
-                authority_notified_at: authority.then_some(at),
-                authority_reference: step.authority_reference.as_deref(),
-                delay_reason: step.delay_reason.as_deref(),
-                subjects_notified: step.subjects.len() as i64,
+    db.write(move |conn| {
+        let row = repo::find(conn, &id)?.ok_or(BreachError::NotFound)?;
+        let from = row.status()?;
+        let now = Utc::now();
+        let step = ValidTransition::parse(request.clone(), from, row.aware_at.and_utc(), now).map_err(|e| match e {
+            TransitionError::Illegal { from, to } => BreachError::illegal(from, to),
+            TransitionError::Invalid(errors) => BreachError::Invalid(errors),
+        })?;
+        if step.to == BreachStatus::SubjectsNotified {
+            notify_subjects(conn, &step)?;
+        }
+        let at = db::now();
+        let authority = step.to == BreachStatus::AuthorityNotified;
+        let update = StepUpdate {
+            to: step.to.as_str(),
+            authority_notified_at: authority.then_some(at),
+            authority_reference: step.authority_reference.as_deref(),
+            delay_reason: step.delay_reason.as_deref(),
+            subjects_notified: step.subjects.len() as i64,
+            at,
+        };
+        if !repo::advance_if_status(conn, &id, from.as_str(), &update)? {
+            return Err(BreachError::illegal(from, step.to));
+        }
+        repo::insert_step(
+            conn,
+            &BreachStepRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                breach_id: id.clone(),
+                from_status: from.as_str().to_owned(),
+                to_status: step.to.as_str().to_owned(),
+                note: step.note.clone(),
+                actor: actor.id.clone(),
                 at,
-            };
-            if !repo::advance_if_status(conn, &id, from.as_str(), &update)? {
-                return Err(BreachError::illegal(from, step.to));
-            }
-            repo::insert_step(
-                conn,
-                &BreachStepRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    breach_id: id.clone(),
-                    from_status: from.as_str().to_owned(),
-                    to_status: step.to.as_str().to_owned(),
-                    note: step.note.clone(),
-                    actor: actor.id.clone(),
-                    at,
-                },
-            )?;
-            audit_breach(
-                conn,
-                &actor,
-                &format!("breach.{}", step.to.as_str()),
-                &id,
-                json!({"from": from.as_str(), "late": step.delay_reason.is_some(), "subjects": step.subjects.len()}),
-            )?;
-            let row = repo::find(conn, &id)?.ok_or(BreachError::NotFound)?;
-            view_in_tx(conn, row, now)
-        })
+            },
+        )?;
+        audit::record(
+            conn,
+            &actor,
+            &format!("breach.{}", step.to.as_str()),
+            "breach",
+            &id,
+            json!({"from": from.as_str(), "late": step.delay_reason.is_some(), "subjects": step.subjects.len()}),
+        )?;
+        let row = repo::find(conn, &id)?.ok_or(BreachError::NotFound)?;
+        view_in_tx(conn, row, now)
     })
     .await
 }
@@ -179,7 +157,7 @@ fn notify_subjects(conn: &mut DbConnection, step: &ValidTransition) -> Result<()
     }
     let body = step.subject_notice.clone().unwrap_or_default();
     for subject in &step.subjects {
-        crate::subjects::restriction::send_notice(conn, subject, "breach", body.clone())?;
+        crate::notices::send_to_subject(conn, subject, "breach", body.clone())?;
     }
     Ok(())
 }

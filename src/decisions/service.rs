@@ -30,7 +30,7 @@ pub async fn get(db: &Db, actor: Actor, id: String) -> Result<Decision, Decision
             .filter(|row| can_read(&actor, row))
             .ok_or(DecisionError::NotFound)?;
         audit::access::record_reads(conn, &actor, "decision", std::slice::from_ref(&row.id), "api")?;
-        let restricted = crate::subjects::restriction::restricted_since(conn, &row.subject_id)?.is_some();
+        let restricted = crate::subjects::repo::restricted_since(conn, &row.subject_id)?.is_some();
         let mut decision = Decision::try_from(row)?;
         decision.processing_restricted = restricted;
         Ok(decision)

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod legal_clock;
 pub mod review;
 pub mod routing;
+pub mod subject;
 pub mod utc;
 pub mod validation;
 

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use crate::db::schema::{decisions, legal_holds, reviews, subject_objections, subject_restrictions};
 use crate::db::{DbConnection, DbError, MultiBackend};
 use crate::decisions::model::DecisionRow;
-use crate::subjects::erasure::ERASED_FINGERPRINT;
+use crate::domain::subject::ERASED_FINGERPRINT;
 
 /// One outbox event in an engine's feed.
 pub struct FeedEvent {

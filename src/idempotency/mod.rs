@@ -1,11 +1,11 @@
 //! `Idempotency-Key` support: the first response to a key is stored with a hash of the request,
 //! in the same transaction as the write, and replayed for a repeat of the same request.
 
-use diesel::prelude::*;
+pub mod repo;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::idempotency_keys;
 use crate::db::{self, DbConnection, DbError};
 
 pub const MAX_KEY_LEN: usize = 255;
@@ -29,26 +29,19 @@ pub fn request_hash(target: &str, body: &Value) -> String {
     hex::encode(h.finalize())
 }
 
+/// What the key says about this request, in the caller's transaction.
 pub fn lookup(conn: &mut DbConnection, actor: &str, key: &str, hash: &str) -> Result<Prior, DbError> {
-    let row: Option<(String, i32, String)> = idempotency_keys::table
-        .find((actor, key))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::response_status,
-            idempotency_keys::response_body,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(match row {
+    Ok(match repo::find(conn, actor, key)? {
         None => Prior::New,
-        Some((stored, status, body)) if stored == hash => Prior::Replay {
-            status: u16::try_from(status).unwrap_or(200),
-            body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        Some(stored) if stored.request_hash == hash => Prior::Replay {
+            status: u16::try_from(stored.status).unwrap_or(200),
+            body: serde_json::from_str(&stored.body).unwrap_or(Value::Null),
         },
         Some(_) => Prior::Mismatch,
     })
 }
 
+/// Stores the first response to a key, in the transaction that made it.
 pub fn store(
     conn: &mut DbConnection,
     actor: &str,
@@ -57,15 +50,10 @@ pub fn store(
     status: u16,
     body: &Value,
 ) -> Result<(), DbError> {
-    diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::actor.eq(actor),
-            idempotency_keys::idem_key.eq(key),
-            idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::response_status.eq(i32::from(status)),
-            idempotency_keys::response_body.eq(body.to_string()),
-            idempotency_keys::created_at.eq(db::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let response = repo::StoredResponse {
+        request_hash: hash.to_owned(),
+        status: i32::from(status),
+        body: body.to_string(),
+    };
+    repo::insert(conn, actor, key, &response, db::now())
 }

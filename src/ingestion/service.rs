@@ -190,8 +190,8 @@ fn ingest_in_tx(
     let models: Vec<&str> = items.iter().map(|d| d.model.name.as_str()).collect();
     let suspended = crate::models::repo::suspended_among(conn, &models)?;
     let subjects: Vec<&str> = items.iter().map(|d| d.subject_id.as_str()).collect();
-    let objecting = crate::subjects::objection::objecting_to_profiling(conn, &subjects)?;
-    let restricted = crate::subjects::restriction::restricted_among(conn, &subjects)?;
+    let objecting = crate::subjects::repo::objecting_to_profiling(conn, &subjects)?;
+    let restricted = crate::subjects::repo::restricted_among(conn, &subjects)?;
     let received_at = db::now();
     let mut fresh = Vec::new();
     let outcomes: Vec<Outcome> = items

@@ -1,13 +1,14 @@
 //! The transactional outbox: events for scoring engines are written in the same transaction as
 //! the change they describe, and delivered later (webhooks, pull feed).
 
+pub mod repo;
+
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::db::schema::outbox;
 use crate::db::{self, DbConnection, DbError};
+use repo::NewOutboxRow;
 
 /// A versioned event as engines receive it.
 #[derive(Debug, Serialize)]
@@ -125,18 +126,6 @@ pub enum About<'a> {
     Nobody,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = outbox, treat_none_as_null = true)]
-struct NewOutboxRow<'a> {
-    id: &'a str,
-    event_type: &'a str,
-    engine_id: Option<&'a str>,
-    subject_id: Option<&'a str>,
-    personal_data_of: Option<&'a str>,
-    payload: String,
-    created_at: chrono::NaiveDateTime,
-}
-
 /// The subject an event is not about, or about another way than its kind says.
 #[derive(Debug, thiserror::Error)]
 #[error("event {kind:?} must be queued with {expected:?}, not {given:?}")]
@@ -182,8 +171,9 @@ pub fn enqueue(
         data: &data,
     })
     .map_err(|e| DbError::Query(diesel::result::Error::SerializationError(Box::new(e))))?;
-    diesel::insert_into(outbox::table)
-        .values(&NewOutboxRow {
+    repo::insert(
+        conn,
+        &NewOutboxRow {
             id: &id,
             event_type,
             engine_id,
@@ -191,42 +181,10 @@ pub fn enqueue(
             personal_data_of,
             payload,
             created_at,
-        })
-        .execute(conn)?;
+        },
+    )?;
     if let Some(engine) = engine_id {
-        fan_out(conn, &id, engine, created_at)?;
+        repo::fan_out(conn, &id, engine, created_at)?;
     }
     Ok(id)
-}
-
-/// Creates one webhook delivery per active endpoint of the engine, in the event's transaction,
-/// so a crash after commit never loses a delivery. The delivery id is `{event}.{endpoint}`:
-/// unique per pair, and computable in SQL on both backends.
-fn fan_out(
-    conn: &mut DbConnection,
-    event_id: &str,
-    engine_id: &str,
-    now: chrono::NaiveDateTime,
-) -> Result<(), DbError> {
-    use diesel::sql_types::{Text, Timestamp};
-    let sql = match conn {
-        DbConnection::Pg(_) => {
-            "INSERT INTO webhook_deliveries
-                 (id, event_id, endpoint_id, engine_id, status, attempts, next_attempt_at, window_start, created_at)
-             SELECT $1 || '.' || e.id, $1, e.id, e.engine_id, 'pending', 0, $3, $3, $3
-               FROM webhook_endpoints e WHERE e.engine_id = $2 AND e.status = 'active'"
-        }
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO webhook_deliveries
-                 (id, event_id, endpoint_id, engine_id, status, attempts, next_attempt_at, window_start, created_at)
-             SELECT ?1 || '.' || e.id, ?1, e.id, e.engine_id, 'pending', 0, ?3, ?3, ?3
-               FROM webhook_endpoints e WHERE e.engine_id = ?2 AND e.status = 'active'"
-        }
-    };
-    diesel::sql_query(sql)
-        .bind::<Text, _>(event_id)
-        .bind::<Text, _>(engine_id)
-        .bind::<Timestamp, _>(now)
-        .execute(conn)?;
-    Ok(())
 }

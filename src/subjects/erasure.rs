@@ -6,24 +6,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use diesel::connection::SimpleConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::subject_ref;
+use super::{intake, rectification, repo};
 use crate::appeals::AppealError;
-use crate::audit::{self, repo::Event};
-use crate::db::{Db, DbConnection, DbError, write_tx};
+use crate::db::{Db, DbConnection};
 use crate::domain::Actor;
 use crate::domain::legal_clock::add_months;
-use crate::domain::validation::Checker;
-use crate::notices::templates;
-use crate::outbox as events;
-
-/// What replaces erased free text.
-pub const ERASED: &str = "[erased]";
-/// The fingerprint of an erased decision; exports for retraining leave such decisions out.
-pub const ERASED_FINGERPRINT: &str = "erased";
+use crate::domain::subject::{TOMBSTONE_PREFIX, subject_ref};
+use crate::notices::{self, templates};
+use crate::outbox::{self, About, EventKind};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,14 +48,7 @@ pub struct Retained {
     pub until: DateTime<Utc>,
 }
 
-/// A decision kept, after an erasure request, only because the law requires it (Art. 17(3)(b)).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct LegalHold {
-    pub decision_id: String,
-    pub reason: String,
-    pub held_until: DateTime<Utc>,
-}
-
+/// Erases the subject, in the caller's write transaction.
 fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Result<ErasureReport, AppealError> {
     let now = Utc::now();
     let mut report = ErasureReport {
@@ -92,7 +78,7 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
     }
     let now_naive = crate::db::now();
     for held in &report.retained {
-        super::repo::record_legal_hold(
+        repo::erasure::record_legal_hold(
             conn,
             &held.decision_id,
             subject_id,
@@ -103,7 +89,7 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
     }
     if !report.retained.is_empty() {
         // Art. 12(4): the part of the request not acted on is answered, with reasons and redress.
-        let notice = super::notify_subject(
+        let notice = notices::notify_subject(
             conn,
             actor,
             subject_id,
@@ -122,22 +108,20 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
             ),
         )?;
         if erase.is_empty() {
-            audit::repo::record(
+            crate::audit::record(
                 conn,
                 actor,
-                Event {
-                    action: "subject.erasure_held",
-                    object_type: "subject",
-                    object_id: &report.subject_ref,
-                    details: json!({"retained": report.retained.len(), "notice_id": notice.id}),
-                },
+                "subject.erasure_held",
+                "subject",
+                &report.subject_ref,
+                json!({"retained": report.retained.len(), "notice_id": notice.id}),
             )?;
         }
     }
     if erase.is_empty() {
         return Ok(report);
     }
-    let tombstone = format!("{}{}", super::TOMBSTONE_PREFIX, uuid::Uuid::new_v4().simple());
+    let tombstone = format!("{}{}", TOMBSTONE_PREFIX, uuid::Uuid::new_v4().simple());
     // Tell every engine that holds the data, with its own references, before they are replaced.
     let mut by_engine: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for d in &erase {
@@ -148,29 +132,27 @@ fn erase_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Resu
     }
 
     let some_held = !report.retained.is_empty();
-    let appeals_erased = super::repo::scrub(conn, subject_id, &tombstone, &erase, some_held)?;
+    let appeals_erased = repo::erasure::scrub(conn, subject_id, &tombstone, &erase, some_held)?;
     if some_held {
         // A restriction that only waited for a rectification of an erased decision has ended.
-        super::rectification::lift_if_settled(conn, actor, subject_id)?;
+        rectification::lift_if_settled(conn, actor, subject_id)?;
     }
     for (engine, refs) in &by_engine {
-        events::enqueue(
+        outbox::enqueue(
             conn,
-            events::EventKind::SubjectErased,
+            EventKind::SubjectErased,
             Some(engine),
-            events::About::Erased { tombstone: &tombstone },
+            About::Erased { tombstone: &tombstone },
             json!({"decisions": refs}),
         )?;
     }
-    audit::repo::record(
+    crate::audit::record(
         conn,
         actor,
-        Event {
-            action: "subject.erased",
-            object_type: "subject",
-            object_id: &report.subject_ref,
-            details: json!({"decisions": erase.len(), "appeals": appeals_erased, "retained": report.retained.len()}),
-        },
+        "subject.erased",
+        "subject",
+        &report.subject_ref,
+        json!({"decisions": erase.len(), "appeals": appeals_erased, "retained": report.retained.len()}),
     )?;
     report.tombstone = Some(tombstone);
     report.decisions_erased = erase.len();
@@ -187,27 +169,12 @@ pub async fn erase(
     subject_id: String,
     input: ErasureInput,
 ) -> Result<ErasureReport, AppealError> {
-    let mut c = Checker::default();
-    c.prose("/reason", &input.reason, 2000);
-    c.finish(()).map_err(AppealError::Invalid)?;
-    let report = db
-        .maintain(move |conn| write_tx(conn, |conn| erase_in_tx(conn, &actor, &subject_id)))
-        .await?;
+    intake::check_prose("/reason", &input.reason)?;
+    let report = db.write(move |conn| erase_in_tx(conn, &actor, &subject_id)).await?;
     if report.tombstone.is_some() {
-        // On SQLite, move every page out of the WAL so no old version of a row survives there;
-        // secure_delete (set on every connection) zeroes what the updates and deletes freed.
         // The erasure is committed either way; SQLite's automatic checkpoints move the rest
         // later, so a failure here is logged rather than reported as a failed erasure.
-        let checkpoint = db
-            .maintain(|conn| {
-                if matches!(conn, DbConnection::Sqlite(_)) {
-                    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
-                        .map_err(DbError::from)?;
-                }
-                Ok::<_, AppealError>(())
-            })
-            .await;
-        if let Err(e) = checkpoint {
+        if let Err(e) = db.maintain(repo::erasure::checkpoint_wal).await {
             tracing::warn!(error = %crate::error::cause_chain(&e), "WAL checkpoint after erasure failed");
         }
     }

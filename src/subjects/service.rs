@@ -4,15 +4,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::subject_ref;
+use super::model::{LegalHold, Objection, Rectification};
+use super::repo;
 use crate::appeals::AppealError;
 use crate::appeals::detail::AppealDetail;
 use crate::appeals::repo::{appeals as appeal_repo, reviews};
-use crate::audit::{self, repo::Event};
-use crate::db::{Db, DbConnection, write_tx};
+use crate::db::{Db, DbConnection};
 use crate::decisions::{self, model::Decision};
+use crate::domain::subject::subject_ref;
 use crate::domain::{Actor, Role};
 use crate::engines;
+use crate::notices::model::SubjectNotice;
 
 /// Everything Recourse holds about one subject (GDPR Art. 15), machine-readable (Art. 20).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -23,16 +25,16 @@ pub struct SubjectExport {
     /// The scoring engines that sent or received this subject's data (Art. 15(1)(c), Art. 19).
     pub recipients: Vec<Recipient>,
     /// Notices that belong to no appeal (e.g. before a restriction was lifted).
-    pub notices: Vec<super::restriction::SubjectNotice>,
+    pub notices: Vec<SubjectNotice>,
     /// Rectifications asked for and how they were resolved (Art. 16).
-    pub rectifications: Vec<super::rectification::Rectification>,
+    pub rectifications: Vec<Rectification>,
     /// Objections to processing and how they were answered (Art. 21).
-    pub objections: Vec<super::objection::Objection>,
+    pub objections: Vec<Objection>,
     /// Since when processing is restricted, if it is (Art. 18).
     pub restricted_since: Option<DateTime<Utc>>,
     /// Decisions kept after an erasure request only because the law requires it, with the
     /// reason and until when (Art. 17(3)(b)).
-    pub legal_holds: Vec<super::erasure::LegalHold>,
+    pub legal_holds: Vec<LegalHold>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -88,11 +90,11 @@ fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Res
     let rows = decisions::repo::all_for_subject(conn, subject_id)?;
     // Objections, restrictions, rectifications and notices can exist without any decision, and
     // Art. 15 covers them too.
-    let notices = super::restriction::notices_of(conn, subject_id)?;
-    let objections = super::objection::of_subject(conn, subject_id)?;
-    let rectifications = super::rectification::of_subject(conn, subject_id)?;
-    let restricted_since = super::restriction::restricted_since(conn, subject_id)?.map(|t| t.and_utc());
-    let legal_holds = super::repo::legal_holds_of(conn, subject_id)?;
+    let notices = crate::notices::repo::of_subject(conn, subject_id)?;
+    let objections = repo::objections_of(conn, subject_id)?;
+    let rectifications = repo::rectifications_of(conn, subject_id)?;
+    let restricted_since = repo::restricted_since(conn, subject_id)?.map(|t| t.and_utc());
+    let legal_holds = repo::erasure::legal_holds_of(conn, subject_id)?;
     // Nothing held (never known, or erased): there is nothing to give, and nothing was read.
     if rows.is_empty()
         && notices.is_empty()
@@ -137,15 +139,13 @@ fn export_in_tx(conn: &mut DbConnection, actor: &Actor, subject_id: &str) -> Res
             engine_id: id,
         })
         .collect();
-    audit::repo::record(
+    crate::audit::record(
         conn,
         actor,
-        Event {
-            action: "subject.exported",
-            object_type: "subject",
-            object_id: &subject_ref(subject_id),
-            details: json!({"decisions": exported.len(), "identity_checked_by_agent": actor.is(Role::Agent)}),
-        },
+        "subject.exported",
+        "subject",
+        &subject_ref(subject_id),
+        json!({"decisions": exported.len(), "identity_checked_by_agent": actor.is(Role::Agent)}),
     )?;
     Ok(SubjectExport {
         notices,
@@ -168,8 +168,5 @@ pub async fn export(
     identity_method: Option<String>,
 ) -> Result<SubjectExport, AppealError> {
     check_access(&actor, &subject_id, identity_method.as_deref())?;
-    let export = db
-        .maintain(move |conn| write_tx(conn, |conn| export_in_tx(conn, &actor, &subject_id)))
-        .await?;
-    Ok(export)
+    db.write(move |conn| export_in_tx(conn, &actor, &subject_id)).await
 }

@@ -123,7 +123,8 @@ mod sealing {
     use std::time::Duration;
 
     use diesel::prelude::*;
-    use recourse::audit::seal::{Checkpoint, seal_once};
+    use recourse::audit::model::Checkpoint;
+    use recourse::audit::seal::seal_once;
     use recourse::audit::verify::{Verification, verify};
     use recourse::db::DbConnection;
     use recourse::db::schema::{audit_checkpoints, audit_log};

@@ -395,7 +395,7 @@ async fn denied_accesses_are_audited_without_raw_subject_ids() {
         })
         .await;
     assert_eq!(denied.len(), 3, "{denied:?}");
-    let nosy_ref = recourse::subjects::subject_ref("cust-nosy");
+    let nosy_ref = recourse::domain::subject::subject_ref("cust-nosy");
     assert_eq!(denied[0].0, nosy_ref);
     assert_eq!(denied[0].2, "/v1/decisions/{id}");
     let details: Value = serde_json::from_str(&denied[0].3).unwrap();
@@ -406,7 +406,7 @@ async fn denied_accesses_are_audited_without_raw_subject_ids() {
     let details: Value = serde_json::from_str(&denied[1].3).unwrap();
     assert_eq!(
         details["params"]["subject_id"],
-        recourse::subjects::subject_ref("cust-victim")
+        recourse::domain::subject::subject_ref("cust-victim")
     );
     assert_eq!((denied[2].0.as_str(), denied[2].1.as_str()), ("rev-r", "reviewer"));
     assert_eq!(serde_json::from_str::<Value>(&denied[2].3).unwrap()["status"], 403);

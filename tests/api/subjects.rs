@@ -154,7 +154,7 @@ async fn who_may_export_and_how_it_is_audited() {
         StatusCode::OK
     );
 
-    let reference = recourse::subjects::subject_ref("subject-1");
+    let reference = recourse::domain::subject::subject_ref("subject-1");
     let entries: Vec<(String, String)> = app
         .with_db(move |c| {
             audit_log::table

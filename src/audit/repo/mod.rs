@@ -1,3 +1,9 @@
+//! The audit log's queries: appending entries, and reading them back for the access report and
+//! for verification. The checkpoints the sealer writes are in [`checkpoints`].
+
+pub mod checkpoints;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -5,6 +11,7 @@ use super::entry::{AuditEntry, entry_hash};
 use crate::db::schema::audit_log;
 use crate::db::{self, DbConnection, DbError, INSERT_CHUNK};
 use crate::domain::Actor;
+use crate::domain::subject::subject_ref;
 
 #[derive(Insertable)]
 #[diesel(table_name = audit_log, treat_none_as_null = true)]
@@ -59,7 +66,7 @@ pub fn record_many(conn: &mut DbConnection, actor: &Actor, events: &[Event<'_>])
     // A subject acting for themselves is recorded under a pseudonym: audit entries hold no
     // personal data, so erasing a subject never has to touch (and break) the log.
     let actor_id = if actor.is(crate::domain::Role::Subject) {
-        crate::subjects::subject_ref(&actor.id)
+        subject_ref(&actor.id)
     } else {
         actor.id.clone()
     };
@@ -125,4 +132,63 @@ pub fn by_actor(
             audit_log::object_id,
         ))
         .load(conn)?)
+}
+
+/// An entry as stored, with its hash and the checkpoint that sealed it (if any).
+#[derive(Debug, Queryable)]
+pub struct StoredEntry {
+    pub seq: i64,
+    pub at: chrono::NaiveDateTime,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub request_id: Option<String>,
+    pub details: String,
+    pub entry_hash: String,
+    pub checkpoint_id: Option<i64>,
+}
+
+/// Up to `limit` entries after `seq`, in `seq` order: the log a page at a time.
+pub fn page_after(conn: &mut DbConnection, seq: i64, limit: i64) -> Result<Vec<StoredEntry>, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::seq.gt(seq))
+        .order(audit_log::seq.asc())
+        .limit(limit)
+        .select((
+            audit_log::seq,
+            audit_log::at,
+            audit_log::actor,
+            audit_log::actor_role,
+            audit_log::action,
+            audit_log::object_type,
+            audit_log::object_id,
+            audit_log::request_id,
+            audit_log::details,
+            audit_log::entry_hash,
+            audit_log::checkpoint_id,
+        ))
+        .load(conn)?)
+}
+
+/// Runs `read` in one read-only snapshot, so that every read sees the same log: a sealer
+/// committing a checkpoint halfway through would otherwise show entries claiming a checkpoint
+/// not yet read. Read-only, so it is ended by a rollback either way.
+pub fn in_snapshot<T>(
+    conn: &mut DbConnection,
+    read: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let begun = match conn {
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED"),
+    };
+    begun.map_err(DbError::Query)?;
+    let result = read(conn);
+    let ended = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+    let value = result?;
+    ended.map_err(DbError::Query)?;
+    Ok(value)
 }

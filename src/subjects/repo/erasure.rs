@@ -1,16 +1,17 @@
-//! The queries that remove a subject's personal data.
+//! The queries that remove a subject's personal data, and the legal holds that keep some of it.
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::erasure::ERASED;
 use crate::db::schema::{
     appeals, decisions, idempotency_keys, initial_views, legal_holds, notices, outbox, rectifications, reviews,
-    subject_notices, subject_objections, subject_restrictions, web_sessions, webhook_deliveries,
+    subject_notices, subject_objections, subject_restrictions, web_sessions,
 };
 use crate::db::{DbConnection, DbError};
 use crate::decisions::model::DecisionRow;
 use crate::domain::Role;
+use crate::domain::subject::{ERASED, ERASED_FINGERPRINT};
+use crate::subjects::model::LegalHold;
 
 /// The explanation without personal data: which features counted and the reason codes stay
 /// (they describe the model), the input values and the counterfactual go.
@@ -86,7 +87,7 @@ pub fn scrub(
                 decisions::subject_id.eq(&tombstone),
                 decisions::external_id.eq(format!("{tombstone}-{i}")),
                 decisions::explanation.eq(scrub_explanation(&d.explanation)),
-                decisions::payload_hash.eq(super::erasure::ERASED_FINGERPRINT),
+                decisions::payload_hash.eq(ERASED_FINGERPRINT),
             ))
             .execute(conn)?;
     }
@@ -204,7 +205,7 @@ pub fn scrub(
 }
 
 /// The decisions of a subject kept under a legal hold after an erasure request.
-pub fn legal_holds_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<super::erasure::LegalHold>, DbError> {
+pub fn legal_holds_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<LegalHold>, DbError> {
     let rows: Vec<(String, String, chrono::NaiveDateTime)> = legal_holds::table
         .filter(legal_holds::subject_id.eq(subject_id))
         .select((legal_holds::decision_id, legal_holds::reason, legal_holds::held_until))
@@ -212,7 +213,7 @@ pub fn legal_holds_of(conn: &mut DbConnection, subject_id: &str) -> Result<Vec<s
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(decision_id, reason, until)| super::erasure::LegalHold {
+        .map(|(decision_id, reason, until)| LegalHold {
             decision_id,
             reason,
             held_until: until.and_utc(),
@@ -243,151 +244,15 @@ pub fn record_legal_hold(
     Ok(())
 }
 
-pub fn insert_restriction(
-    conn: &mut DbConnection,
-    subject_id: &str,
-    reason: &str,
-    by: &str,
-    at: chrono::NaiveDateTime,
-) -> Result<(), DbError> {
-    diesel::insert_into(subject_restrictions::table)
-        .values((
-            subject_restrictions::subject_id.eq(subject_id),
-            subject_restrictions::reason.eq(reason),
-            subject_restrictions::restricted_by.eq(by),
-            subject_restrictions::created_at.eq(at),
-        ))
-        .execute(conn)?;
+/// SQLite: moves every page out of the WAL and truncates it, so no old version of an erased row
+/// survives there (`secure_delete` zeroes what the updates and deletes freed). Cannot run inside
+/// a transaction. Nothing to do on PostgreSQL.
+pub fn checkpoint_wal(conn: &mut DbConnection) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
     Ok(())
-}
-
-pub fn delete_restriction(conn: &mut DbConnection, subject_id: &str) -> Result<(), DbError> {
-    diesel::delete(subject_restrictions::table.find(subject_id)).execute(conn)?;
-    Ok(())
-}
-
-pub fn insert_subject_notice(conn: &mut DbConnection, n: &super::restriction::SubjectNotice) -> Result<(), DbError> {
-    diesel::insert_into(subject_notices::table)
-        .values((
-            subject_notices::id.eq(&n.id),
-            subject_notices::subject_id.eq(&n.subject_id),
-            subject_notices::kind.eq(&n.kind),
-            subject_notices::body.eq(&n.body),
-            subject_notices::created_at.eq(n.created_at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Pending deliveries of events about the subject start a fresh retry window now.
-pub fn refresh_held_deliveries(
-    conn: &mut DbConnection,
-    subject_id: &str,
-    now: chrono::NaiveDateTime,
-) -> Result<(), DbError> {
-    let held = outbox::table
-        .filter(outbox::subject_id.eq(subject_id))
-        .select(outbox::id);
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::status.eq("pending"))
-            .filter(webhook_deliveries::event_id.eq_any(held)),
-    )
-    .set((
-        webhook_deliveries::window_start.eq(now),
-        webhook_deliveries::next_attempt_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(())
-}
-
-pub fn insert_rectification(conn: &mut DbConnection, r: &super::rectification::Rectification) -> Result<(), DbError> {
-    diesel::insert_into(rectifications::table)
-        .values((
-            rectifications::id.eq(&r.id),
-            rectifications::subject_id.eq(&r.subject_id),
-            rectifications::decision_id.eq(&r.decision_id),
-            rectifications::corrected_inputs.eq(&r.corrected_inputs),
-            rectifications::note.eq(&r.note),
-            rectifications::status.eq(&r.status),
-            rectifications::restricted.eq(r.restricted),
-            rectifications::created_at.eq(r.created_at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn resolve_rectification(
-    conn: &mut DbConnection,
-    id: &str,
-    status: &str,
-    at: chrono::NaiveDateTime,
-    note: &str,
-) -> Result<(), DbError> {
-    diesel::update(rectifications::table.find(id))
-        .set((
-            rectifications::status.eq(status),
-            rectifications::resolved_at.eq(at),
-            rectifications::resolution_note.eq(note),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Replaces a decision's explanation (accepted rectification).
-pub fn set_explanation(conn: &mut DbConnection, decision_id: &str, explanation: &str) -> Result<(), DbError> {
-    diesel::update(decisions::table.find(decision_id))
-        .set(decisions::explanation.eq(explanation))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Records (or renews) an objection: objecting again to a scope puts it back in force.
-pub fn replace_objection(
-    conn: &mut DbConnection,
-    subject_id: &str,
-    scope: &str,
-    grounds: &str,
-    at: chrono::NaiveDateTime,
-) -> Result<(), DbError> {
-    diesel::delete(
-        subject_objections::table
-            .filter(subject_objections::subject_id.eq(subject_id))
-            .filter(subject_objections::scope.eq(scope)),
-    )
-    .execute(conn)?;
-    diesel::insert_into(subject_objections::table)
-        .values((
-            subject_objections::subject_id.eq(subject_id),
-            subject_objections::scope.eq(scope),
-            subject_objections::grounds.eq(grounds),
-            subject_objections::created_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Records compelling grounds against an objection in force. Returns how many rows changed.
-pub fn override_objection(
-    conn: &mut DbConnection,
-    subject_id: &str,
-    scope: &str,
-    grounds: &str,
-    by: &str,
-    at: chrono::NaiveDateTime,
-) -> Result<usize, DbError> {
-    Ok(diesel::update(
-        subject_objections::table
-            .filter(subject_objections::subject_id.eq(subject_id))
-            .filter(subject_objections::scope.eq(scope))
-            .filter(subject_objections::compelling_grounds.is_null()),
-    )
-    .set((
-        subject_objections::compelling_grounds.eq(grounds),
-        subject_objections::overridden_by.eq(by),
-        subject_objections::overridden_at.eq(at),
-    ))
-    .execute(conn)?)
 }
 
 #[cfg(test)]
