@@ -1,4 +1,4 @@
-use super::openapi::Items;
+use super::bodies::Items;
 use crate::appeals::detail::AppealDetail;
 use crate::error::Problem;
 use actix_web::http::StatusCode;

@@ -5,8 +5,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::bodies::Items;
 use super::json::ApiJson;
-use super::openapi::Items;
 use crate::auth::require_role;
 use crate::breaches::{BreachError, service};
 use crate::db::Db;

@@ -1,4 +1,4 @@
-use super::openapi::Page;
+use super::bodies::Page;
 use crate::decisions::model::Decision;
 use crate::error::Problem;
 use actix_web::{HttpResponse, web};

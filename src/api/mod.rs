@@ -3,6 +3,7 @@
 mod access_audit;
 mod appeals;
 mod audit;
+pub mod bodies;
 mod breaches;
 mod decisions;
 mod engines;

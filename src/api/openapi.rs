@@ -46,7 +46,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, RefOr, Type};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::PROBLEM_JSON;
 
@@ -55,28 +55,6 @@ impl<'s> utoipa::ToResponse<'s> for crate::error::Problem {
     fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
         ("Problem", problem_response(0, "An RFC 9457 problem; branch on `code`"))
     }
-}
-
-/// A list that is not paged: `{"items": [...]}`.
-#[derive(ToSchema)]
-pub struct Items<T: ToSchema> {
-    pub items: Vec<T>,
-}
-
-/// A page of a list that is paged by cursor: pass `next_cursor` back as `after`; `null` when
-/// there are no more pages.
-#[derive(ToSchema)]
-pub struct Page<T: ToSchema> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-/// The body of `/healthz` and `/readyz`.
-#[derive(ToSchema)]
-pub struct Health {
-    /// `ok` (the process is up) or `ready` (the database answers).
-    #[schema(examples("ok"))]
-    pub status: String,
 }
 
 #[derive(OpenApi)]

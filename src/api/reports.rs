@@ -1,4 +1,4 @@
-use super::openapi::Items;
+use super::bodies::Items;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -1,4 +1,4 @@
-use super::openapi::Items;
+use super::bodies::Items;
 use crate::error::Problem;
 use actix_web::{HttpResponse, web};
 use serde_json::json;

@@ -1,4 +1,4 @@
-use super::openapi::Items;
+use super::bodies::Items;
 use crate::error::Problem;
 use crate::webhooks::service::Endpoint;
 use actix_web::{HttpResponse, web};

@@ -5,14 +5,14 @@
 //! and verification recomputes the whole structure.
 
 pub mod access;
-mod entry;
+
 pub mod merkle;
 pub mod model;
 pub mod repo;
 pub mod seal;
 pub mod verify;
 
-pub use entry::{AuditEntry, entry_hash};
+pub use crate::domain::audit_entry::{AuditEntry, entry_hash};
 
 use serde_json::Value;
 

@@ -9,12 +9,12 @@
 
 use serde::Serialize;
 
-use super::entry::{AuditEntry, entry_hash};
 use super::merkle;
 use super::model::Checkpoint;
 use super::repo::{self, checkpoints as checkpoint_repo};
 use super::seal::{GENESIS, MAX_CLOCK_SKEW, Order, checkpoint_hash};
 use crate::db::{Db, DbConnection, DbError};
+use crate::domain::audit_entry::{AuditEntry, entry_hash};
 
 /// Where verification failed first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

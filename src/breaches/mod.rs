@@ -34,3 +34,9 @@ impl BreachError {
         }
     }
 }
+
+impl From<model::CorruptBreach> for BreachError {
+    fn from(e: model::CorruptBreach) -> Self {
+        Self::Corrupt(e.to_string())
+    }
+}

@@ -2,7 +2,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::BreachError;
 use crate::db::schema::{breach_steps, breaches};
 use crate::domain::breach::{self, BreachStatus};
 
@@ -23,10 +22,20 @@ pub struct BreachRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// A stored breach whose status is not one the register knows.
+#[derive(Debug, thiserror::Error)]
+#[error("breach {id} status {status:?}")]
+pub struct CorruptBreach {
+    pub id: String,
+    pub status: String,
+}
+
 impl BreachRow {
-    pub fn status(&self) -> Result<BreachStatus, BreachError> {
-        BreachStatus::parse(&self.status)
-            .ok_or_else(|| BreachError::Corrupt(format!("breach {} status {:?}", self.id, self.status)))
+    pub fn status(&self) -> Result<BreachStatus, CorruptBreach> {
+        BreachStatus::parse(&self.status).ok_or_else(|| CorruptBreach {
+            id: self.id.clone(),
+            status: self.status.clone(),
+        })
     }
 }
 
@@ -73,7 +82,7 @@ pub struct StepView {
 }
 
 impl BreachView {
-    pub fn new(row: BreachRow, steps: Vec<BreachStepRow>, now: DateTime<Utc>) -> Result<Self, BreachError> {
+    pub fn new(row: BreachRow, steps: Vec<BreachStepRow>, now: DateTime<Utc>) -> Result<Self, CorruptBreach> {
         let status = row.status()?;
         let aware_at = row.aware_at.and_utc();
         Ok(Self {

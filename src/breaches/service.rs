@@ -17,7 +17,7 @@ pub const MAX_LIST: i64 = 1_000;
 
 fn view_in_tx(conn: &mut DbConnection, row: BreachRow, now: DateTime<Utc>) -> Result<BreachView, BreachError> {
     let steps = repo::steps_of(conn, &[row.id.as_str()])?;
-    BreachView::new(row, steps, now)
+    Ok(BreachView::new(row, steps, now)?)
 }
 
 /// Records a suspected breach reported by any member of staff.

@@ -209,8 +209,9 @@ impl Db {
         .await
     }
 
-    /// TEMPORARY during the redesign for data writes (they move to [`Db::write`]); afterwards only
-    /// for maintenance that cannot run inside a transaction (`VACUUM`): the writer's turn, no transaction.
+    /// For maintenance that cannot run inside a transaction (`VACUUM`, a WAL checkpoint): the
+    /// writer's turn, no transaction. Data changes go through [`Db::write`]; the architecture
+    /// test allows `maintain` only here and in the CLI's maintenance commands.
     pub async fn maintain<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -221,6 +222,21 @@ impl Db {
         self.run(move |conn| {
             let _turn = turn;
             f(conn)
+        })
+        .await
+    }
+
+    /// SQLite: moves every page out of the WAL and truncates it, so no old version of a row that
+    /// was just overwritten or deleted (an erasure) survives there (`secure_delete` zeroes what
+    /// the updates and deletes freed). Cannot run inside a transaction. Nothing on PostgreSQL.
+    pub async fn checkpoint_wal(&self) -> Result<(), DbError> {
+        if self.sqlite_writer.is_none() {
+            return Ok(());
+        }
+        use diesel::connection::SimpleConnection;
+        self.maintain(|conn| {
+            conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(DbError::from)
         })
         .await
     }
@@ -301,7 +317,7 @@ fn pg_up_to_date(conn: &mut DbConnection) -> bool {
 /// Runs `f` in a write transaction. On SQLite the transaction starts with `BEGIN IMMEDIATE`,
 /// so it takes the write lock up front (waiting under `busy_timeout`) instead of failing with
 /// `SQLITE_BUSY` when a read would later have to be upgraded to a write.
-pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<DbError>,

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod appeal;
+pub mod audit_entry;
 pub mod breach;
 pub mod decision;
 pub mod fields;

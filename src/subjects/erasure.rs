@@ -174,7 +174,7 @@ pub async fn erase(
     if report.tombstone.is_some() {
         // The erasure is committed either way; SQLite's automatic checkpoints move the rest
         // later, so a failure here is logged rather than reported as a failed erasure.
-        if let Err(e) = db.maintain(repo::erasure::checkpoint_wal).await {
+        if let Err(e) = db.checkpoint_wal().await {
             tracing::warn!(error = %crate::error::cause_chain(&e), "WAL checkpoint after erasure failed");
         }
     }

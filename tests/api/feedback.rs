@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use rand::Rng;
-use recourse::db::{DbError, write_tx};
+use recourse::db::DbError;
 use recourse::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -133,33 +133,31 @@ async fn concurrent_writers_and_a_restarting_reader_see_every_event_once() {
                             rng.random_range(0..15u64),
                         )
                     };
-                    db.run(move |conn| {
-                        write_tx(conn, |conn| {
-                            if early_write {
-                                // Takes a transaction id early, then writes the engine's events
-                                // later: on Postgres its txid is below later writers' txids
-                                // while its seq is above theirs.
-                                recourse::outbox::enqueue(
-                                    conn,
-                                    recourse::outbox::EventKind::ModelSuspended,
-                                    Some("engine-x"),
-                                    recourse::outbox::About::Nobody,
-                                    json!({}),
-                                )?;
-                                std::thread::sleep(Duration::from_millis(hold_ms));
-                            }
-                            for e in 0..events {
-                                recourse::outbox::enqueue(
-                                    conn,
-                                    recourse::outbox::EventKind::ModelSuspended,
-                                    Some("engine-1"),
-                                    recourse::outbox::About::Nobody,
-                                    json!({"writer": w, "tx": t, "e": e}),
-                                )?;
-                            }
+                    db.write(move |conn| {
+                        if early_write {
+                            // Takes a transaction id early, then writes the engine's events
+                            // later: on Postgres its txid is below later writers' txids
+                            // while its seq is above theirs.
+                            recourse::outbox::enqueue(
+                                conn,
+                                recourse::outbox::EventKind::ModelSuspended,
+                                Some("engine-x"),
+                                recourse::outbox::About::Nobody,
+                                json!({}),
+                            )?;
                             std::thread::sleep(Duration::from_millis(hold_ms));
-                            Ok::<_, DbError>(())
-                        })
+                        }
+                        for e in 0..events {
+                            recourse::outbox::enqueue(
+                                conn,
+                                recourse::outbox::EventKind::ModelSuspended,
+                                Some("engine-1"),
+                                recourse::outbox::About::Nobody,
+                                json!({"writer": w, "tx": t, "e": e}),
+                            )?;
+                        }
+                        std::thread::sleep(Duration::from_millis(hold_ms));
+                        Ok::<_, DbError>(())
                     })
                     .await
                     .unwrap();

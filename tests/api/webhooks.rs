@@ -814,21 +814,19 @@ async fn register_for(app: &TestApp, engine: &str, receiver: &Receiver) {
 async fn enqueue_events(app: &TestApp, engines: &[&str], n: usize) {
     let engines: Vec<String> = engines.iter().map(|e| (*e).to_owned()).collect();
     app.db
-        .run(move |c| {
-            recourse::db::write_tx(c, |c| {
-                for engine in &engines {
-                    for i in 0..n {
-                        recourse::outbox::enqueue(
-                            c,
-                            recourse::outbox::EventKind::ModelSuspended,
-                            Some(engine),
-                            recourse::outbox::About::Nobody,
-                            json!({"n": i}),
-                        )?;
-                    }
+        .write(move |c| {
+            for engine in &engines {
+                for i in 0..n {
+                    recourse::outbox::enqueue(
+                        c,
+                        recourse::outbox::EventKind::ModelSuspended,
+                        Some(engine),
+                        recourse::outbox::About::Nobody,
+                        json!({"n": i}),
+                    )?;
                 }
-                Ok::<_, recourse::db::DbError>(())
-            })
+            }
+            Ok::<_, recourse::db::DbError>(())
         })
         .await
         .unwrap();

@@ -7,10 +7,10 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::entry::{AuditEntry, entry_hash};
 use crate::db::schema::audit_log;
 use crate::db::{self, DbConnection, DbError, INSERT_CHUNK};
 use crate::domain::Actor;
+use crate::domain::audit_entry::{AuditEntry, entry_hash};
 use crate::domain::subject::subject_ref;
 
 #[derive(Insertable)]

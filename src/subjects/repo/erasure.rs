@@ -244,17 +244,6 @@ pub fn record_legal_hold(
     Ok(())
 }
 
-/// SQLite: moves every page out of the WAL and truncates it, so no old version of an erased row
-/// survives there (`secure_delete` zeroes what the updates and deletes freed). Cannot run inside
-/// a transaction. Nothing to do on PostgreSQL.
-pub fn checkpoint_wal(conn: &mut DbConnection) -> Result<(), DbError> {
-    use diesel::connection::SimpleConnection;
-    if matches!(conn, DbConnection::Sqlite(_)) {
-        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -1,3 +1,6 @@
+//! One audit entry as it is hashed into the chain: the canonical form and its SHA-256, pure so
+//! that the writer, the sealer and the verifier compute exactly the same thing.
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::Value;
