@@ -8,6 +8,8 @@
 //! `cargo test --test architecture` runs it; the self-tests at the bottom show that each rule
 //! fails on a deliberately bad tree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

@@ -12,7 +12,6 @@ use super::repo;
 use super::review::{refuse_while_restricted, take_effect};
 use super::routing::ineligibility;
 use crate::audit;
-use crate::audit::repo::Event;
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db};
 use crate::domain::appeal::Action;
@@ -101,16 +100,7 @@ pub async fn approve(
             }
             ApprovalChoice::Return => ("appeal.returned", json!({"review_id": pending.id})),
         };
-        audit::repo::record(
-            conn,
-            &actor,
-            Event {
-                action,
-                object_type: "appeal",
-                object_id: &id,
-                details,
-            },
-        )?;
+        audit::record(conn, &actor, action, "appeal", &id, details)?;
         let appeal = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;
         AppealDetail::load(conn, &appeal, actor.role)
     })

@@ -17,7 +17,6 @@ use super::model::{AppealRow, AppealView, InitialView, InitialViewRow, Lease, Re
 use super::repo;
 use super::review;
 use crate::audit;
-use crate::audit::repo::Event;
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection};
 use crate::decisions::model::{Decision, DecisionRow};
@@ -241,15 +240,13 @@ pub async fn leased_case(db: &Db, actor: Actor, id: String) -> Result<LeasedCase
         if !revealed {
             blind(&mut case);
         }
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "appeal.case_viewed",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"model_revealed": revealed}),
-            },
+            "appeal.case_viewed",
+            "appeal",
+            &id,
+            json!({"model_revealed": revealed}),
         )?;
         Ok(LeasedCase {
             lease: Lease {
@@ -307,15 +304,13 @@ pub async fn record_initial_view(
                 recorded_at: db::now(),
             },
         )?;
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "appeal.initial_view_recorded",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"leaning": leaning.as_str()}),
-            },
+            "appeal.initial_view_recorded",
+            "appeal",
+            &id,
+            json!({"leaning": leaning.as_str()}),
         )?;
         Ok(())
     })

@@ -11,7 +11,6 @@ use super::model::{AppealRow, AppealUpdate, Filing};
 use super::repo;
 use super::routing::ineligibility;
 use crate::audit;
-use crate::audit::repo::Event;
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::decisions::model::DecisionRow;
@@ -116,15 +115,13 @@ fn refuse_late_filing(
         "appeal_refused",
         templates::filing_refused(&facts, closed_on),
     )?;
-    audit::repo::record(
+    audit::record(
         conn,
         actor,
-        Event {
-            action: "appeal.refused",
-            object_type: "decision",
-            object_id: &decision.id,
-            details: json!({"reason": "filing_window_closed", "closed_on": closed_on, "notice_id": notice.id}),
-        },
+        "appeal.refused",
+        "decision",
+        &decision.id,
+        json!({"reason": "filing_window_closed", "closed_on": closed_on, "notice_id": notice.id}),
     )?;
     Ok(())
 }
@@ -216,17 +213,15 @@ fn file_in_tx(
             "due_at": row.due_at.and_utc(),
         }),
     )?;
-    audit::repo::record(
+    audit::record(
         conn,
         actor,
-        Event {
-            action: "appeal.filed",
-            object_type: "appeal",
-            object_id: &row.id,
-            details: json!({"decision_id": decision.id, "queue": row.queue, "priority": row.priority, "channel": row.channel,
+        "appeal.filed",
+        "appeal",
+        &row.id,
+        json!({"decision_id": decision.id, "queue": row.queue, "priority": row.priority, "channel": row.channel,
                             "grounds": appeal.grounds, "identity_checked": appeal.identity_check.is_some(),
                             "joined_review_task_in": joined_task.map(AppealStatus::as_str)}),
-        },
     )?;
     let detail = AppealDetail::load(conn, &row, actor.role)?;
     if let Some(k) = key {
@@ -318,15 +313,13 @@ pub fn file_mandatory_review(
     );
     let row = AppealRow::queued(decision, &actor, &task, route, calendar, db::now());
     repo::appeals::insert(conn, &row)?;
-    audit::repo::record(
+    audit::record(
         conn,
         &actor,
-        Event {
-            action: "appeal.filed",
-            object_type: "appeal",
-            object_id: &row.id,
-            details: json!({"decision_id": decision.id, "queue": row.queue, "mandatory_review": true}),
-        },
+        "appeal.filed",
+        "appeal",
+        &row.id,
+        json!({"decision_id": decision.id, "queue": row.queue, "mandatory_review": true}),
     )?;
     outbox::enqueue(
         conn,
@@ -420,16 +413,14 @@ the review goes ahead"
             outbox::About::Subject(&decision.subject_id),
             json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id}),
         )?;
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "appeal.withdrawn",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"from": from.as_str(), "identity_checked_by_agent": actor.is(Role::Agent),
+            "appeal.withdrawn",
+            "appeal",
+            &id,
+            json!({"from": from.as_str(), "identity_checked_by_agent": actor.is(Role::Agent),
                                 "identity_method": input.identity_method}),
-            },
         )?;
         let row = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;
         AppealDetail::load(conn, &row, actor.role)
@@ -500,16 +491,7 @@ pub async fn extend(
             outbox::About::Subject(&decision.subject_id),
             json!({"appeal_id": id, "decision_id": decision.id, "external_id": decision.external_id, "due_at": new_due}),
         )?;
-        audit::repo::record(
-            conn,
-            &actor,
-            Event {
-                action: "appeal.extended",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"months": input.months, "due_at": new_due}),
-            },
-        )?;
+        audit::record(conn, &actor, "appeal.extended", "appeal", &id, json!({"months": input.months, "due_at": new_due}))?;
         let row = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;
         AppealDetail::load(conn, &row, actor.role)
     })
@@ -551,16 +533,7 @@ pub async fn assign(db: &Db, actor: Actor, id: String, input: AssignmentInput) -
         if !repo::appeals::update_if_status(conn, &id, from, &update)? {
             return Err(AppealError::StaleLease);
         }
-        audit::repo::record(
-            conn,
-            &actor,
-            Event {
-                action: "appeal.assigned",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"reviewer": input.reviewer, "previous_reviewer": row.reviewer_id, "previous_assignee": row.assigned_to}),
-            },
-        )?;
+        audit::record(conn, &actor, "appeal.assigned", "appeal", &id, json!({"reviewer": input.reviewer, "previous_reviewer": row.reviewer_id, "previous_assignee": row.assigned_to}))?;
         let row = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;
         AppealDetail::load(conn, &row, actor.role)
     })

@@ -13,7 +13,6 @@ use super::model::{AppealUpdate, Lease};
 use super::repo;
 use super::repo::queue::ClaimRequest;
 use crate::audit;
-use crate::audit::repo::Event;
 use crate::db::{self, Db, DbConnection};
 use crate::domain::Actor;
 use crate::domain::appeal::{Action, AppealStatus};
@@ -69,15 +68,13 @@ pub async fn claim(db: &Db, actor: Actor, options: ClaimOptions) -> Result<Optio
         )?;
         let Some(id) = claimed else { return Ok(None) };
         let row = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "appeal.claimed",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"queue": row.queue, "lease_expires_at": expires_at.and_utc()}),
-            },
+            "appeal.claimed",
+            "appeal",
+            &id,
+            json!({"queue": row.queue, "lease_expires_at": expires_at.and_utc()}),
         )?;
         Ok(Some(Claimed {
             appeal: Case::load(conn, &row)?,
@@ -118,15 +115,13 @@ pub async fn heartbeat(
         if !repo::appeals::update_if_leased(conn, &id, &actor.id, &token, now, &update)? {
             return Err(stale_or_missing(conn, &id));
         }
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "appeal.lease_renewed",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({"lease_expires_at": expires_at.and_utc()}),
-            },
+            "appeal.lease_renewed",
+            "appeal",
+            &id,
+            json!({"lease_expires_at": expires_at.and_utc()}),
         )?;
         Ok(Lease {
             token: token.clone(),
@@ -151,16 +146,7 @@ pub async fn release(db: &Db, actor: Actor, id: String, token: String) -> Result
         )? {
             return Err(stale_or_missing(conn, &id));
         }
-        audit::repo::record(
-            conn,
-            &actor,
-            Event {
-                action: "appeal.released",
-                object_type: "appeal",
-                object_id: &id,
-                details: json!({}),
-            },
-        )?;
+        audit::record(conn, &actor, "appeal.released", "appeal", &id, json!({}))?;
         Ok(())
     })
     .await

@@ -10,7 +10,6 @@ use super::detail::AppealDetail;
 use super::model::{AppealRow, AppealUpdate, ReviewRow};
 use super::repo;
 use crate::audit;
-use crate::audit::repo::Event;
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection};
 use crate::decisions::repo as decision_repo;
@@ -83,16 +82,7 @@ pub fn submit_in_tx(
         take_effect(conn, calendar, &appeal, &row)?;
         ("appeal.decided", json!({"review_id": row.id, "outcome": row.outcome}))
     };
-    audit::repo::record(
-        conn,
-        actor,
-        Event {
-            action,
-            object_type: "appeal",
-            object_id: id,
-            details,
-        },
-    )?;
+    audit::record(conn, actor, action, "appeal", id, details)?;
     let appeal = repo::appeals::find(conn, id)?.ok_or(AppealError::NotFound)?;
     AppealDetail::load(conn, &appeal, actor.role)
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::model::{AppealRow, Policy, PolicyRow, QueueRow, QueueView, ReviewerRow, ReviewerView, RuleRow};
 use super::repo;
-use crate::audit::{self, repo::Event};
+use crate::audit;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::legal_clock::DEFAULT_FILING_WINDOW_MONTHS;
 use crate::domain::routing::{self, RuleInput};
@@ -118,15 +118,13 @@ pub async fn put_queue(db: &Db, actor: Actor, name: String, input: QueueInput) -
         };
         let rules: Vec<RuleRow> = input.rules.iter().map(|r| RuleRow::new(&name, r)).collect();
         repo::routing::upsert_queue(conn, &row, &rules)?;
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "queue.configured",
-                object_type: "queue",
-                object_id: &name,
-                details: json!({"rules": rules.len(), "blind_first": row.blind_first}),
-            },
+            "queue.configured",
+            "queue",
+            &name,
+            json!({"rules": rules.len(), "blind_first": row.blind_first}),
         )?;
         Ok(repo::routing::queue_views(conn)?
             .into_iter()
@@ -175,15 +173,13 @@ pub async fn put_reviewer(
             updated_at: db::now(),
         };
         repo::routing::upsert_reviewer(conn, &row)?;
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "reviewer.configured",
-                object_type: "reviewer",
-                object_id: &id,
-                details: json!({"authorities": authorities, "capacity": row.capacity}),
-            },
+            "reviewer.configured",
+            "reviewer",
+            &id,
+            json!({"authorities": authorities, "capacity": row.capacity}),
         )?;
         Ok(ReviewerView::from(row))
     })
@@ -228,16 +224,7 @@ pub async fn put_policy(
             retention_months: input.retention_months,
         };
         repo::routing::upsert_policy(conn, &row)?;
-        audit::repo::record(
-            conn,
-            &actor,
-            Event {
-                action: "policy.configured",
-                object_type: "decision_type",
-                object_id: &decision_type,
-                details: json!({"filing_window_months": row.filing_window_months, "requires_approval": row.requires_approval, "retention_months": row.retention_months}),
-            },
-        )?;
+        audit::record(conn, &actor, "policy.configured", "decision_type", &decision_type, json!({"filing_window_months": row.filing_window_months, "requires_approval": row.requires_approval, "retention_months": row.retention_months}))?;
         Ok(Policy::from(row))
     })
     .await

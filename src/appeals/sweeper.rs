@@ -13,7 +13,6 @@ use super::AppealError;
 use super::model::{AppealRow, AppealUpdate};
 use super::repo;
 use crate::audit;
-use crate::audit::repo::Event;
 use crate::calendar::CalendarHandle;
 use crate::db::{self, Db, DbConnection};
 use crate::decisions::repo as decision_repo;
@@ -66,16 +65,7 @@ fn requeue_expired_leases(conn: &mut DbConnection) -> Result<usize, AppealError>
     let mut n = 0;
     for id in repo::appeals::expired_leases(conn, now, BATCH)? {
         if repo::appeals::requeue_if_expired(conn, &id, now)? {
-            audit::repo::record(
-                conn,
-                &actor,
-                Event {
-                    action: "appeal.lease_expired",
-                    object_type: "appeal",
-                    object_id: &id,
-                    details: json!({}),
-                },
-            )?;
+            audit::record(conn, &actor, "appeal.lease_expired", "appeal", &id, json!({}))?;
             n += 1;
         }
     }
@@ -118,17 +108,15 @@ fn escalate_due(conn: &mut DbConnection, calendar: &LegalCalendar) -> Result<(us
             } else {
                 None
             };
-            audit::repo::record(
+            audit::record(
                 conn,
                 &actor,
-                Event {
-                    action: if overdue { "appeal.overdue" } else { "appeal.escalated" },
-                    object_type: "appeal",
-                    object_id: &row.id,
-                    details: json!({"from_level": row.escalation_level, "to_level": level, "priority": row.priority + bump,
+                if overdue { "appeal.overdue" } else { "appeal.escalated" },
+                "appeal",
+                &row.id,
+                json!({"from_level": row.escalation_level, "to_level": level, "priority": row.priority + bump,
                                     "queue": if overdue { ESCALATION_QUEUE } else { row.queue.as_str() },
                                     "notice_id": notice_id}),
-                },
             )?;
             n += 1;
         }

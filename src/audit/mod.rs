@@ -22,6 +22,9 @@ use crate::domain::Actor;
 /// Appends one entry about any object (`object_type` names its kind: `appeal`, `breach`,
 /// `subject`…), in the caller's transaction. `details` must be free of personal data; a subject
 /// is named by `domain::subject::subject_ref`.
+/// Appends one audit entry about any object, in the caller's write transaction: the one way a
+/// use case records what it did (a batch uses [`repo::record_many`]). `details` must be free of
+/// personal data; a subject acting on their own behalf is recorded by pseudonym.
 pub fn record(
     conn: &mut DbConnection,
     actor: &Actor,

@@ -66,16 +66,7 @@ pub async fn register(db: &Db, actor: Actor, new: NewEngine) -> Result<Engine, E
                 created_by: actor.id.clone(),
             };
             repo::insert(conn, &row)?;
-            audit::repo::record(
-                conn,
-                &actor,
-                audit::repo::Event {
-                    action: "engine.registered",
-                    object_type: "engine",
-                    object_id: &row.id,
-                    details: json!({}),
-                },
-            )?;
+            audit::record(conn, &actor, "engine.registered", "engine", &row.id, json!({}))?;
             Ok(Engine::from(row))
         })
         .await;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::repo::{self, SuspensionRow};
-use crate::audit::{self, repo::Event};
+use crate::audit;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, FieldError};
@@ -76,16 +76,7 @@ fn announce(
     model: &str,
     data: serde_json::Value,
 ) -> Result<(), DbError> {
-    audit::repo::record(
-        conn,
-        actor,
-        Event {
-            action: kind.as_str(),
-            object_type: "model",
-            object_id: model,
-            details: data.clone(),
-        },
-    )?;
+    audit::record(conn, actor, kind.as_str(), "model", model, data.clone())?;
     for engine in repo::engines_using(conn, model)? {
         outbox::enqueue(conn, kind, Some(&engine), outbox::About::Nobody, data.clone())?;
     }

@@ -6,7 +6,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::repo::{self, SessionRow};
-use crate::audit::{self, repo::Event};
+use crate::audit;
 use crate::auth::Claims;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::{Actor, Role};
@@ -115,15 +115,13 @@ fn open_in_tx(
         request_id,
     };
     // The object id is a prefix of the hash: enough to correlate start and end, useless as a key.
-    audit::repo::record(
+    audit::record(
         conn,
         &actor,
-        Event {
-            action: "session.started",
-            object_type: "web_session",
-            object_id: &row.id_hash[..16],
-            details: json!({"via": via, "expires_at": expires_at.and_utc()}),
-        },
+        "session.started",
+        "web_session",
+        &row.id_hash[..16],
+        json!({"via": via, "expires_at": expires_at.and_utc()}),
     )?;
     Ok(Started {
         cookie_value,
@@ -216,15 +214,13 @@ pub async fn find(db: &Db, cookie_value: String) -> Result<Option<WebSession>, S
 pub async fn end(db: &Db, session: WebSession, actor: Actor) -> Result<(), SessionError> {
     db.write(move |conn| {
         if repo::delete(conn, &session.id_hash)? {
-            audit::repo::record(
+            audit::record(
                 conn,
                 &actor,
-                Event {
-                    action: "session.ended",
-                    object_type: "web_session",
-                    object_id: &session.id_hash[..16],
-                    details: json!({}),
-                },
+                "session.ended",
+                "web_session",
+                &session.id_hash[..16],
+                json!({}),
             )?;
         }
         Ok(())

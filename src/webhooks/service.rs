@@ -8,9 +8,9 @@ use super::error::WebhookError;
 use super::repo::{self, DeliveryRow, EndpointRow};
 use super::signing;
 use super::ssrf::Guard;
-use crate::audit::{self, repo::Event};
+use crate::audit;
 use crate::config::Webhooks;
-use crate::db::{self, Db, DbConnection, DbError};
+use crate::db::{self, Db};
 use crate::domain::{Actor, FieldError};
 use crate::engines::repo as engine_repo;
 
@@ -87,25 +87,6 @@ impl From<DeliveryRow> for Delivery {
     }
 }
 
-fn audit_endpoint(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    action: &str,
-    id: &str,
-    details: serde_json::Value,
-) -> Result<(), DbError> {
-    audit::repo::record(
-        conn,
-        actor,
-        Event {
-            action,
-            object_type: "webhook_endpoint",
-            object_id: id,
-            details,
-        },
-    )
-}
-
 /// Registers an endpoint after the SSRF guard has accepted its URL (and every address it
 /// resolves to). Returns it with its secret, which is shown only here.
 #[tracing::instrument(skip_all, fields(engine_id = %engine_id))]
@@ -144,10 +125,11 @@ pub async fn register(
             updated_at: now,
         };
         repo::insert_endpoint(conn, &row)?;
-        audit_endpoint(
+        audit::record(
             conn,
             &actor,
             "webhook_endpoint.registered",
+            "webhook_endpoint",
             &row.id,
             json!({"engine_id": row.engine_id}),
         )?;
@@ -191,10 +173,11 @@ pub async fn rotate(
                 "the secret was rotated concurrently; retry".into(),
             ));
         }
-        audit_endpoint(
+        audit::record(
             conn,
             &actor,
             "webhook_endpoint.secret_rotated",
+            "webhook_endpoint",
             &row.id,
             json!({"previous_valid_until": expires.and_utc()}),
         )?;
@@ -242,15 +225,13 @@ pub async fn replay(db: &Db, actor: Actor, id: String) -> Result<Delivery, Webho
         if !repo::replay(conn, &row.id, db::now())? {
             return Err(WebhookError::Conflict(format!("delivery {id} is still pending")));
         }
-        audit::repo::record(
+        audit::record(
             conn,
             &actor,
-            Event {
-                action: "webhook_delivery.replayed",
-                object_type: "webhook_delivery",
-                object_id: &row.id,
-                details: json!({"previous_status": row.status, "attempts": row.attempts}),
-            },
+            "webhook_delivery.replayed",
+            "webhook_delivery",
+            &row.id,
+            json!({"previous_status": row.status, "attempts": row.attempts}),
         )?;
         let row = repo::find_delivery(conn, &id)?.ok_or(WebhookError::NotFound("delivery"))?;
         Ok(Delivery::from(row))
