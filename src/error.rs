@@ -153,13 +153,19 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// Writes the whole cause chain of an error, for the log.
+/// Writes the whole cause chain of an error, for the log. A cause that only repeats the text of
+/// the error it caused (a wrapper that says what its source says) is written once.
 pub fn cause_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
+    let mut last = e.to_string();
+    let mut out = last.clone();
     let mut source = e.source();
     while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
+        let text = s.to_string();
+        if text != last {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        last = text;
         source = s.source();
     }
     out

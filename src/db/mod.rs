@@ -37,9 +37,10 @@ pub fn now() -> chrono::NaiveDateTime {
 pub enum DbError {
     #[error("the database is unavailable")]
     Unavailable(#[source] r2d2::Error),
-    /// Not `transparent`: the diesel error stays the `source()` of this one, so error types
-    /// that wrap a `DbError` transparently still lead to it ([`Db::write`]'s retry reads it).
-    #[error("database query failed")]
+    /// Says what diesel says, but not `transparent`: the diesel error stays the `source()` of
+    /// this one, so error types that wrap a `DbError` transparently still lead to it
+    /// ([`Db::write`]'s retry reads it). `cause_chain` prints the repeated text once.
+    #[error("{0}")]
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
@@ -371,6 +372,16 @@ mod tests {
         let unique = Error::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(String::from("dup")));
         assert!(!is_serialization_failure(&UseCaseError::from(DbError::from(unique))));
         assert!(!is_serialization_failure(&UseCaseError::from(DbError::Busy)));
+    }
+
+    #[test]
+    fn a_query_error_says_what_diesel_says_once() {
+        let e = UseCaseError::from(DbError::from(lost_race()));
+        assert_eq!(e.to_string(), "could not serialize access due to concurrent update");
+        assert_eq!(
+            crate::error::cause_chain(&e),
+            "could not serialize access due to concurrent update"
+        );
     }
 
     fn sqlite_db() -> (tempfile::TempDir, Db) {
