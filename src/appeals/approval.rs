@@ -46,7 +46,7 @@ pub async fn approve(
 ) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
     match (&input.note, input.decision) {
-        (Some(note), _) => c.prose("/note", note, 2000),
+        (Some(note), _) => c.check::<crate::domain::fields::Prose<2000>>("/note", note),
         (None, ApprovalChoice::Return) => c.fail("/note", "say why the review is returned"),
         (None, ApprovalChoice::Approve) => {}
     }

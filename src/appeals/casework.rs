@@ -280,7 +280,7 @@ pub async fn record_initial_view(
         );
     }
     if let Some(note) = &note {
-        c.prose("/note", note, 2000);
+        c.check::<crate::domain::fields::Prose<2000>>("/note", note);
     }
     let leaning = c
         .finish(leaning)

@@ -448,7 +448,7 @@ pub async fn extend(
     input: ExtensionInput,
 ) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
-    c.prose("/reason", &input.reason, 2000);
+    c.check::<crate::domain::fields::Prose<2000>>("/reason", &input.reason);
     c.finish(()).map_err(AppealError::Invalid)?;
     let calendar = calendar.current();
     db.write(move |conn| {
@@ -512,8 +512,8 @@ pub struct AssignmentInput {
 #[tracing::instrument(skip_all, fields(appeal_id = %id))]
 pub async fn assign(db: &Db, actor: Actor, id: String, input: AssignmentInput) -> Result<AppealDetail, AppealError> {
     let mut c = Checker::default();
-    c.identifier("/reviewer", &input.reviewer, 128);
-    c.prose("/reason", &input.reason, 2000);
+    c.check::<crate::domain::fields::Ident<128>>("/reviewer", &input.reviewer);
+    c.check::<crate::domain::fields::Prose<2000>>("/reason", &input.reason);
     c.finish(()).map_err(AppealError::Invalid)?;
     db.write(move |conn| {
         let row = repo::appeals::find(conn, &id)?.ok_or(AppealError::NotFound)?;

@@ -103,7 +103,7 @@ pub fn ineligibility(
 #[tracing::instrument(skip_all, fields(queue = %name))]
 pub async fn put_queue(db: &Db, actor: Actor, name: String, input: QueueInput) -> Result<QueueView, RoutingError> {
     let mut c = Checker::default();
-    c.identifier("/name", &name, 64);
+    c.check::<crate::domain::fields::Ident<64>>("/name", &name);
     if input.description.chars().count() > 500 {
         c.fail("/description", "must be at most 500 characters");
     }
@@ -153,12 +153,12 @@ pub async fn put_reviewer(
     input: ReviewerInput,
 ) -> Result<ReviewerView, RoutingError> {
     let mut c = Checker::default();
-    c.identifier("/id", &id, 128);
+    c.check::<crate::domain::fields::Ident<128>>("/id", &id);
     if input.authorities.len() > 100 {
         c.fail("/authorities", "at most 100 decision types");
     }
     for (i, t) in input.authorities.iter().enumerate() {
-        c.identifier(&format!("/authorities/{i}"), t, 64);
+        c.check::<crate::domain::fields::DecisionType>(&format!("/authorities/{i}"), t);
     }
     if !(0..=1000).contains(&input.capacity) {
         c.fail("/capacity", "must be between 0 and 1000");
@@ -204,7 +204,7 @@ pub async fn put_policy(
     input: PolicyInput,
 ) -> Result<Policy, RoutingError> {
     let mut c = Checker::default();
-    c.identifier("/decision_type", &decision_type, 64);
+    c.check::<crate::domain::fields::DecisionType>("/decision_type", &decision_type);
     if input.retention_months.is_some_and(|m| !(1..=600).contains(&m)) {
         c.fail("/retention_months", "must be between 1 and 600 months");
     }

@@ -33,7 +33,7 @@ pub fn subject_ref(subject_id: &str) -> String {
 /// from an agent and refused from anyone else, who acts for themself or from their office.
 pub fn check_identity_method(c: &mut Checker, actor: &Actor, method: Option<&str>) {
     match (actor.is(Role::Agent), method) {
-        (true, Some(m)) => c.text("/identity_method", m, 100),
+        (true, Some(m)) => c.check::<super::fields::IdentityMethod>("/identity_method", m),
         (true, None) => c.fail(
             "/identity_method",
             "is required when an agent acts for a caller: say how their identity was verified",

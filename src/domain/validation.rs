@@ -81,7 +81,7 @@ impl Checker {
 
     /// Checks a required free-text field: non-blank, within `max` characters, no control
     /// characters and no [`deceptive`] ones.
-    pub fn text(&mut self, pointer: &str, value: &str, max: usize) {
+    fn text(&mut self, pointer: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
             self.fail(pointer, "must not be empty");
         } else if value.chars().count() > max {
@@ -94,7 +94,7 @@ impl Checker {
     }
 
     /// Checks an identifier: 1..=max characters of ASCII letters, digits and `-_.:@`.
-    pub fn identifier(&mut self, pointer: &str, value: &str, max: usize) {
+    fn identifier(&mut self, pointer: &str, value: &str, max: usize) {
         if value.is_empty() {
             self.fail(pointer, "must not be empty");
         } else if value.len() > max {
@@ -108,7 +108,7 @@ impl Checker {
     }
 
     /// Checks free prose (statements, rationales): like `text`, but line breaks and tabs are fine.
-    pub fn prose(&mut self, pointer: &str, value: &str, max: usize) {
+    fn prose(&mut self, pointer: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
             self.fail(pointer, "must not be empty");
         } else if value.chars().count() > max {

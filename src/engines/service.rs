@@ -47,8 +47,8 @@ pub enum EngineError {
 impl NewEngine {
     fn validate(self) -> Result<Self, Vec<FieldError>> {
         let mut c = Checker::default();
-        c.identifier("/id", &self.id, 64);
-        c.text("/name", &self.name, 200);
+        c.check::<crate::domain::fields::Ident<64>>("/id", &self.id);
+        c.check::<crate::domain::fields::Text<200>>("/name", &self.name);
         c.finish(self)
     }
 }

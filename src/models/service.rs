@@ -87,8 +87,8 @@ fn announce(
 pub async fn suspend(db: &Db, actor: Actor, model: String, req: SuspendRequest) -> Result<Suspension, ModelError> {
     let mut c = Checker::default();
     // The model name comes from the path: as long as a decision's `model.name` may be.
-    c.identifier("/name", &model, 128);
-    c.text("/reason", &req.reason, 2_000);
+    c.check::<crate::domain::fields::ModelName>("/name", &model);
+    c.check::<crate::domain::fields::Text<2000>>("/reason", &req.reason);
     let req = c.finish(req).map_err(ModelError::Invalid)?;
     db.write(move |conn| {
         if repo::find(conn, &model)?.is_some() {

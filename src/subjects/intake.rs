@@ -1,12 +1,10 @@
 //! The checks every rights request passes before it touches the database.
 
 use crate::appeals::AppealError;
+use crate::domain::fields::Prose;
 use crate::domain::subject::check_identity_method;
 use crate::domain::validation::Checker;
 use crate::domain::{Actor, Role};
-
-/// Longest free text a rights request takes (grounds, notes, reasons).
-pub(crate) const MAX_PROSE: usize = 2000;
 
 /// A request made for a subject: by the subject themself (asking for anyone else is answered
 /// 404, so others' existence is not revealed), by a privacy officer, or by an agent who says how
@@ -27,9 +25,9 @@ pub(crate) fn check_request(
     c.finish(()).map_err(AppealError::Invalid)
 }
 
-/// Checks the free text at `pointer` of a rights request.
+/// Checks the free text at `pointer` of a rights request: the shape its schema names.
 pub(crate) fn prose(c: &mut Checker, pointer: &str, value: &str) {
-    c.prose(pointer, value, MAX_PROSE);
+    c.check::<Prose<2000>>(pointer, value);
 }
 
 /// A request whose only field is the free text at `pointer`.

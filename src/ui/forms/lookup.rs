@@ -19,7 +19,7 @@ impl Lookup {
     /// Refuses a reference that cannot be a subject id, before anything is looked up (and audited).
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut c = Checker::default();
-        c.identifier("/subject_id", &self.subject, 128);
+        c.check::<crate::domain::fields::SubjectId>("/subject_id", &self.subject);
         c.finish(())
     }
 }
