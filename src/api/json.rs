@@ -164,10 +164,81 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), ApiError> {
 /// key holding NUL, is a 422 at that place, whether the target type would have noticed it or not.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     unique_keys::check(bytes)?;
+    if shape::wants_object::<T>()
+        && bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b != b'{')
+    {
+        // serde lets a struct be read from an array of its fields in order; the contract says
+        // object, so an array (or anything else) is refused before it is read.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            return Err(ApiError::Validation(vec![FieldError::new("", "must be a JSON object")]));
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(|e| classify(String::new(), e))?;
     Ok(value)
+}
+
+mod shape {
+    use serde::de::{self, Deserialize, Visitor};
+
+    /// Whether `T` reads a JSON object at its top level (a struct or a map), found by asking its
+    /// `Deserialize` impl which shape it asks for first.
+    pub fn wants_object<'de, T: Deserialize<'de>>() -> bool {
+        matches!(T::deserialize(Probe), Err(e) if e.to_string() == OBJECT)
+    }
+
+    const OBJECT: &str = "object";
+
+    struct Probe;
+
+    impl<'de> de::Deserializer<'de> for Probe {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("any"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            _: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom(OBJECT))
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom(OBJECT))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier ignored_any
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use std::collections::BTreeMap;
+
+        #[derive(serde::Deserialize)]
+        #[expect(dead_code)]
+        struct Input {
+            name: String,
+        }
+
+        #[test]
+        fn structs_and_maps_want_objects_and_values_do_not() {
+            assert!(super::wants_object::<Input>());
+            assert!(super::wants_object::<BTreeMap<String, i64>>());
+            assert!(!super::wants_object::<serde_json::Value>());
+            assert!(!super::wants_object::<Vec<Input>>());
+        }
+    }
 }
 
 mod unique_keys {

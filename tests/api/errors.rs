@@ -34,6 +34,33 @@ async fn malformed_json_is_400_and_says_where() {
     assert!(detail.contains("line 3 column"), "{detail}");
 }
 
+/// serde reads a struct from an array of its fields in order; the contract says object.
+#[tokio::test]
+async fn an_array_or_a_scalar_where_an_object_belongs_is_422_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::Admin, "admin-1");
+    for body in [
+        serde_json::json!([]),
+        serde_json::json!(["described", true, []]),
+        serde_json::json!("x"),
+    ] {
+        let res = app.put_json("/v1/queues/fraud", &admin, &body).await;
+        let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["pointer"], "", "{body}: {problem}");
+        let res = app
+            .post_json("/v1/engines", &admin, &serde_json::json!(["acme", "Acme"]))
+            .await;
+        assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    }
+    let queues: Value = app.get("/v1/queues", &admin).await.json().await.unwrap();
+    assert!(
+        queues["items"].as_array().unwrap().iter().all(|q| q["name"] != "fraud"),
+        "{queues}"
+    );
+    let engines: Value = app.get("/v1/engines", &admin).await.json().await.unwrap();
+    assert_eq!(engines["items"].as_array().map(Vec::len), Some(0), "{engines}");
+}
+
 #[tokio::test]
 async fn a_huge_body_is_413_before_it_is_read() {
     let app = spawn_app().await;
